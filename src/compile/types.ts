@@ -1,0 +1,107 @@
+/**
+ * A compiled policy: everything the enforcement path needs, prepared once. It is immutable; a
+ * reload builds a new one and swaps the holder's reference, so a decision always sees one whole
+ * policy.
+ */
+import type { ValidateFunction } from "ajv";
+import type { AuthMode, TokenSource, TransportName } from "../policy/types.js";
+import type { DenialCode } from "../decisions.js";
+
+/** Verified claims of a token (a JWT payload). */
+export type Claims = Readonly<Record<string, unknown>>;
+
+/** A verified identity: who the guard believes a socket belongs to. */
+export interface Identity {
+  /** The issuer's name inside the policy (the key under `auth.issuers`). */
+  readonly issuer: string;
+  /** The token's `iss`. */
+  readonly iss: string;
+  /** The token's `sub`, when present. */
+  readonly subject?: string;
+  readonly claims: Claims;
+  /** When the token expires, in milliseconds since the epoch (its `exp`, without tolerance). */
+  readonly expiresAt: number;
+}
+
+/** The outcome of verifying a token: an identity, or a denial code. */
+export type VerifyResult =
+  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: false; readonly code: DenialCode };
+
+/** A compiled `require`: true when the claims satisfy it. Anonymous (no claims) never does. */
+export type ClaimsPredicate = (claims: Claims | undefined) => boolean;
+
+/** One trusted issuer, with its keys ready (or a shared remote key set). */
+export interface CompiledIssuer {
+  /** The key under `auth.issuers`. */
+  readonly name: string;
+  /** The expected `iss`. */
+  readonly iss: string;
+  /**
+   * Verifies a compact JWS already known to claim this issuer's `iss`. Never throws: every
+   * failure is a code (`token_invalid`, `token_expired`, `keys_unavailable`, ...).
+   */
+  verify(token: string): Promise<VerifyResult>;
+}
+
+export interface CompiledAuth {
+  readonly tokenFrom: readonly TokenSource[];
+  /** Seconds of clock tolerance for `exp`/`nbf`. */
+  readonly clockToleranceSec: number;
+  /** By policy name. */
+  readonly issuers: ReadonlyMap<string, CompiledIssuer>;
+  /** By the `iss` value tokens carry. */
+  readonly issuersByIss: ReadonlyMap<string, CompiledIssuer>;
+}
+
+/** The checks run at the HTTP handshake and on upgrade requests. */
+export interface CompiledConnection {
+  /** True when the (present) Origin header value is allowed. */
+  matchOrigin(origin: string): boolean;
+  /** True when a Host header names an allowed origin for the given scheme (same-origin polling without Origin). */
+  matchHost(host: string, scheme: "http" | "https"): boolean;
+  readonly allowMissingOrigin: boolean;
+  readonly transports: ReadonlySet<TransportName>;
+  /** The same transports, in the order the engine's `transports` option expects. */
+  readonly transportList: readonly TransportName[];
+  readonly requireTls: boolean;
+  /** True when the (normalised) remote address is a trusted proxy. */
+  isTrustedProxy(address: string): boolean;
+  /** Bytes per event, JSON and binary attachments together. */
+  readonly maxPayload: number;
+  readonly maxDenials: { readonly count: number; readonly windowMs: number };
+}
+
+/** One positional argument. */
+export interface CompiledArg {
+  /** Present for a binary argument: its size limit. Binary elsewhere is refused. */
+  readonly binaryMaxBytes?: number;
+  /** The argument's validator (absent for a binary argument). */
+  readonly validate?: ValidateFunction;
+}
+
+export interface CompiledEvent {
+  readonly name: string;
+  /** The event's own `require` (the namespace's was checked at connect); undefined when none. */
+  readonly require?: ClaimsPredicate;
+  readonly args: readonly CompiledArg[];
+}
+
+export interface CompiledNamespace {
+  readonly name: string;
+  readonly auth: AuthMode;
+  /** Policy names of the issuers this namespace trusts (all of them when the policy has one). */
+  readonly issuers: ReadonlySet<string>;
+  readonly require?: ClaimsPredicate;
+  readonly unknownEvents: "reject" | "allow";
+  readonly events: ReadonlyMap<string, CompiledEvent>;
+}
+
+export interface CompiledPolicy {
+  /** The loader's version hash of the inputs this was compiled from. */
+  readonly version: string;
+  readonly files: readonly string[];
+  readonly connection: CompiledConnection;
+  readonly auth: CompiledAuth;
+  readonly namespaces: ReadonlyMap<string, CompiledNamespace>;
+}

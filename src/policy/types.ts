@@ -1,0 +1,93 @@
+/**
+ * The policy language, version 1, as TypeScript types.
+ *
+ * These types describe a policy document after it was parsed, its `${env:...}` values expanded and
+ * checked against `schemas/policy.schema.json`: the shape of the file, with nothing defaulted. The
+ * loader's test suite checks that every property here exists in the JSON Schema and the reverse, so
+ * the two cannot drift.
+ */
+
+/** A JSON value as YAML and JSON files can express it. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** The transports Socket.IO (engine.io) knows. */
+export type TransportName = "polling" | "websocket" | "webtransport";
+
+/** Where the guard looks for a token: `auth.token`, `header.authorization`, `cookie.NAME`, `query.NAME`. */
+export type TokenSource = "auth.token" | "header.authorization" | `cookie.${string}` | `query.${string}`;
+
+/** A JSON Schema (2020-12) object, or a boolean schema. `$ref`s to relative files are allowed. */
+export type EventSchema = JsonObject | boolean;
+
+/** A binary argument: a Buffer, ArrayBuffer or typed array of at most `maxBytes` bytes. */
+export interface BinaryArg {
+  binary: { maxBytes: number | string };
+}
+
+/** One positional argument of an event: a JSON Schema, or a binary declaration. */
+export type ArgSpec = EventSchema | BinaryArg;
+
+/** A claims requirement value: one value, any of a list, or all of a list. */
+export type ClaimValue = string | number | boolean;
+export type ClaimRequirement = ClaimValue | ClaimValue[] | { all: ClaimValue[] };
+/** `require`: claim name (plain, dotted path, or JSON Pointer starting with `/`) to requirement. */
+export type ClaimsRequirement = Record<string, ClaimRequirement>;
+
+export interface ConnectionPolicy {
+  origins?: string[];
+  allowMissingOrigin?: boolean;
+  transports?: TransportName[];
+  requireTls?: boolean;
+  trustedProxies?: string[];
+  /** Bytes per event: a number, or a size string such as `64KiB` or `1MB`. */
+  maxPayload?: number | string;
+  /** A rate such as `20/1m`. */
+  maxDenials?: string;
+}
+
+export interface IssuerPolicy {
+  issuer: string;
+  jwksUri?: string;
+  jwksFile?: string;
+  jwks?: { keys: JsonObject[] };
+  publicKey?: string;
+  publicKeyFile?: string;
+  secret?: string;
+  /** An audience, a list of audiences, or the literal `any`. */
+  audience: string | string[];
+  algorithms: string[];
+}
+
+export interface AuthPolicy {
+  tokenFrom?: TokenSource[];
+  /** A duration such as `30s`. */
+  clockTolerance?: string | number;
+  issuers?: Record<string, IssuerPolicy>;
+}
+
+export interface EventPolicy {
+  schema?: ArgSpec;
+  args?: ArgSpec[];
+  require?: ClaimsRequirement;
+}
+
+export type AuthMode = "required" | "optional" | "none";
+
+export interface NamespacePolicy {
+  auth?: AuthMode;
+  issuers?: string[];
+  require?: ClaimsRequirement;
+  unknownEvents?: "reject" | "allow";
+  events?: Record<string, EventPolicy>;
+}
+
+/** A whole policy document (version 1). */
+export interface Policy {
+  $schema?: string;
+  version: 1;
+  connection?: ConnectionPolicy;
+  auth?: AuthPolicy;
+  namespaces: Record<string, NamespacePolicy>;
+}
