@@ -1,24 +1,106 @@
-// PLACEHOLDER: the token issue replaces this file whole.
-import type { AuthPolicy } from "../policy/types.js";
+/**
+ * Compiles the policy's `auth` block: where tokens are looked for, the clock tolerance, and one
+ * verifier per issuer, indexed both by its name in the policy and by the `iss` its tokens carry.
+ */
+import type { AuthPolicy, TokenSource } from "../policy/types.js";
 import type { PolicyResources } from "../policy/loaded.js";
-import type { CompiledAuth } from "./types.js";
+import { parseDuration } from "../policy/units.js";
+import { PolicyCompileError } from "./compile-error.js";
+import { compileIssuer } from "./issuers.js";
+import { RemoteKeySets, type RemoteKeySetOptions } from "./remote-jwks.js";
+import type { CompiledAuth, CompiledIssuer } from "./types.js";
 
-/** What compiling needs beyond the policy: state shared across reloads (remote key sets). */
+/** Token sources when the policy names none (DESIGN §1). */
+export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze([
+  "auth.token",
+  "header.authorization",
+]);
+
+/** Clock tolerance when the policy names none (DESIGN §1). */
+export const DEFAULT_CLOCK_TOLERANCE_SEC = 5;
+
+/**
+ * What compiling needs beyond the policy: state that outlives a single compile. The guard creates
+ * one with {@link createCompileContext} and passes it to every compile, so remote key sets fetched
+ * under one policy keep serving under the next.
+ */
 export interface CompileContext {
-  /** Reserved for the remote JWKS registry that outlives reloads. */
-  readonly shared?: unknown;
+  /**
+   * Remote JWK sets by URI, shared across reloads. Without it, each compile gets its own registry
+   * (keys are then fetched again after every reload).
+   */
+  readonly remoteKeySets?: RemoteKeySets;
 }
 
-/** Compiles `auth`: token sources, clock tolerance and one verifier per issuer. */
+/**
+ * A context for a guard's lifetime. Call `context.remoteKeySets.close()` when the guard closes.
+ *
+ * @example
+ * const context = createCompileContext();
+ * const auth = compileAuth(policy.auth, resources, context); // on start and on every reload
+ * warmIssuerKeys(auth);
+ */
+export function createCompileContext(options: RemoteKeySetOptions = {}): CompileContext & {
+  readonly remoteKeySets: RemoteKeySets;
+} {
+  return { remoteKeySets: new RemoteKeySets(options) };
+}
+
+/**
+ * Compiles `auth`: token sources, clock tolerance and one verifier per issuer. Throws
+ * {@link PolicyCompileError} when an issuer's keys cannot be prepared; nothing is fetched here.
+ *
+ * @example
+ * const auth = compileAuth(
+ *   { issuers: { services: { issuer: "urn:example:services", secret, audience: "any", algorithms: ["HS256"] } } },
+ *   resources,
+ *   context,
+ * );
+ * auth.issuersByIss.get("urn:example:services")?.name; // "services"
+ */
 export function compileAuth(
   auth: AuthPolicy | undefined,
-  _resources: PolicyResources,
-  _context: CompileContext,
+  resources: PolicyResources,
+  context: CompileContext,
 ): CompiledAuth {
-  return {
-    tokenFrom: auth?.tokenFrom ?? ["auth.token", "header.authorization"],
-    clockToleranceSec: 5,
-    issuers: new Map(),
-    issuersByIss: new Map(),
-  };
+  const clockToleranceSec = compileClockTolerance(auth?.clockTolerance);
+  const remoteKeySets = context.remoteKeySets ?? new RemoteKeySets();
+  const issuers = new Map<string, CompiledIssuer>();
+  const issuersByIss = new Map<string, CompiledIssuer>();
+
+  for (const [name, entry] of Object.entries(auth?.issuers ?? {})) {
+    const issuer = compileIssuer(name, entry, { clockToleranceSec, resources, remoteKeySets });
+    const other = issuersByIss.get(issuer.iss);
+    if (other) {
+      throw new PolicyCompileError(
+        ["auth", "issuers", name, "issuer"],
+        `issuers "${other.name}" and "${name}" claim the same iss: a token could not tell them apart`,
+      );
+    }
+    issuers.set(name, issuer);
+    issuersByIss.set(issuer.iss, issuer);
+  }
+
+  return Object.freeze({
+    tokenFrom: Object.freeze([...(auth?.tokenFrom ?? DEFAULT_TOKEN_SOURCES)]),
+    clockToleranceSec,
+    issuers,
+    issuersByIss,
+  });
+}
+
+/**
+ * Starts downloading every remote key set the compiled `auth` uses that has no keys yet, without
+ * waiting: call it after a compile so the first connect need not wait for the identity provider.
+ */
+export function warmIssuerKeys(auth: CompiledAuth): void {
+  for (const issuer of auth.issuers.values()) issuer.warm?.();
+}
+
+function compileClockTolerance(value: string | number | undefined): number {
+  if (value === undefined) return DEFAULT_CLOCK_TOLERANCE_SEC;
+  const ms = parseDuration(value);
+  if (ms === undefined)
+    throw new PolicyCompileError(["auth", "clockTolerance"], "expected a duration such as 30s");
+  return ms / 1000;
 }

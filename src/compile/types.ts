@@ -25,8 +25,7 @@ export interface Identity {
 
 /** The outcome of verifying a token: an identity, or a denial code. */
 export type VerifyResult =
-  | { readonly ok: true; readonly identity: Identity }
-  | { readonly ok: false; readonly code: DenialCode };
+  { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly code: DenialCode };
 
 /** A compiled `require`: true when the claims satisfy it. Anonymous (no claims) never does. */
 export type ClaimsPredicate = (claims: Claims | undefined) => boolean;
@@ -42,6 +41,11 @@ export interface CompiledIssuer {
    * failure is a code (`token_invalid`, `token_expired`, `keys_unavailable`, ...).
    */
   verify(token: string): Promise<VerifyResult>;
+  /**
+   * Present for a remote key set (`jwksUri`): starts downloading the keys if none were fetched yet,
+   * without waiting. The guard may call it after a compile so the first connect does not wait.
+   */
+  warm?(): void;
 }
 
 export interface CompiledAuth {

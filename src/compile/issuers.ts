@@ -1,0 +1,328 @@
+/**
+ * Compiles one `auth.issuers` entry into a {@link CompiledIssuer}: its keys prepared once, and a
+ * `verify` that runs jose's `jwtVerify` with every check the policy language promises (DESIGN §1,
+ * §6): `algorithms` always passed, `iss` matched exactly, `aud` checked unless written `any`, `exp`
+ * required, the clock tolerance applied.
+ *
+ * Key sources: `secret` (HS*, at least 32 bytes), `publicKey`/`publicKeyFile` (a PEM public key or
+ * X.509 certificate), `jwks`/`jwksFile` (a JWK set in the policy or beside it) and `jwksUri` (a
+ * remote set shared across reloads, see `remote-jwks.ts`). A key that cannot serve one of the
+ * issuer's algorithms is a compile error, not a token that fails later for an obscure reason.
+ */
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { resolve } from "node:path";
+import {
+  createLocalJWKSet,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from "jose";
+import type { DenialCode } from "../decisions.js";
+import type { IssuerPolicy, JsonObject } from "../policy/types.js";
+import type { PolicyResources } from "../policy/loaded.js";
+import { PolicyCompileError } from "./compile-error.js";
+import { KeysUnavailableError, type RemoteKeySets } from "./remote-jwks.js";
+import type { Claims, CompiledIssuer, Identity, VerifyResult } from "./types.js";
+
+/** The smallest HMAC secret accepted, in bytes (DESIGN §6). */
+export const MIN_SECRET_BYTES = 32;
+
+/** What compiling an issuer needs besides its entry. */
+export interface IssuerCompileSettings {
+  readonly clockToleranceSec: number;
+  readonly resources: PolicyResources;
+  readonly remoteKeySets: RemoteKeySets;
+}
+
+/** The algorithms sockguard verifies, and what kind of key each one needs. */
+type KeyKind = "secret" | "rsa" | "rsa-pss" | "ec-P-256" | "ec-P-384" | "ec-P-521" | "ed25519";
+const ALGORITHM_KEYS: ReadonlyMap<string, readonly KeyKind[]> = new Map([
+  ["HS256", ["secret"]],
+  ["HS384", ["secret"]],
+  ["HS512", ["secret"]],
+  ["RS256", ["rsa"]],
+  ["RS384", ["rsa"]],
+  ["RS512", ["rsa"]],
+  ["PS256", ["rsa", "rsa-pss"]],
+  ["PS384", ["rsa", "rsa-pss"]],
+  ["PS512", ["rsa", "rsa-pss"]],
+  ["ES256", ["ec-P-256"]],
+  ["ES384", ["ec-P-384"]],
+  ["ES512", ["ec-P-521"]],
+  ["EdDSA", ["ed25519"]],
+  ["Ed25519", ["ed25519"]],
+]);
+
+/** jose rejects smaller RSA keys; refusing them at compile says why instead of failing every token. */
+const MIN_RSA_BITS = 2048;
+
+const KEY_SOURCES = ["jwksUri", "jwksFile", "jwks", "publicKey", "publicKeyFile", "secret"] as const;
+
+/**
+ * Compiles one issuer entry. Throws {@link PolicyCompileError} when its keys cannot be prepared.
+ *
+ * @example
+ * const services = compileIssuer("services", {
+ *   issuer: "urn:example:services", secret: process.env.SERVICE_JWT_SECRET!, audience: "any", algorithms: ["HS256"],
+ * }, { clockToleranceSec: 5, resources, remoteKeySets });
+ * const result = await services.verify(token); // { ok: true, identity } or { ok: false, code }
+ */
+export function compileIssuer(
+  name: string,
+  entry: IssuerPolicy,
+  settings: IssuerCompileSettings,
+): CompiledIssuer {
+  const at = (...keys: string[]): string[] => ["auth", "issuers", name, ...keys];
+  const algorithms = checkAlgorithms(entry.algorithms, at("algorithms"));
+  const key = prepareKey(entry, algorithms, settings, at);
+
+  const options: JWTVerifyOptions = {
+    algorithms,
+    issuer: entry.issuer,
+    requiredClaims: ["exp"],
+    clockTolerance: settings.clockToleranceSec,
+    ...(entry.audience === "any" ? {} : { audience: entry.audience }),
+  };
+
+  const issuer: CompiledIssuer = {
+    name,
+    iss: entry.issuer,
+    async verify(token: string): Promise<VerifyResult> {
+      try {
+        const payload = await verifySignedToken(token, key.verifyWith, options);
+        const identity = identityFrom(name, entry.issuer, payload);
+        return identity ? { ok: true, identity } : { ok: false, code: "token_invalid" };
+      } catch (error) {
+        return { ok: false, code: denialFor(error) };
+      }
+    },
+    ...(key.warm ? { warm: key.warm } : {}),
+  };
+  return Object.freeze(issuer);
+}
+
+interface PreparedKey {
+  readonly verifyWith: Uint8Array | KeyObject | JWTVerifyGetKey;
+  /** Starts fetching a remote set ahead of the first token. */
+  readonly warm?: () => void;
+}
+
+function prepareKey(
+  entry: IssuerPolicy,
+  algorithms: readonly string[],
+  settings: IssuerCompileSettings,
+  at: (...keys: string[]) => string[],
+): PreparedKey {
+  const present = KEY_SOURCES.filter((source) => entry[source] !== undefined);
+  if (present.length !== 1) {
+    throw new PolicyCompileError(at(), `an issuer needs exactly one of ${KEY_SOURCES.join(", ")}`);
+  }
+  const source = present[0]!;
+  const kinds = new Set(algorithms.flatMap((algorithm) => ALGORITHM_KEYS.get(algorithm)!));
+
+  if (source === "secret") {
+    const secret = new TextEncoder().encode(entry.secret!);
+    if (secret.byteLength < MIN_SECRET_BYTES) {
+      throw new PolicyCompileError(at("secret"), `an HMAC secret needs at least ${MIN_SECRET_BYTES} bytes`);
+    }
+    requireOnly(algorithms, ["secret"], at("algorithms"), "a secret serves only HS256, HS384 and HS512");
+    return { verifyWith: secret };
+  }
+
+  if (kinds.has("secret")) {
+    throw new PolicyCompileError(
+      at("algorithms"),
+      "HS* algorithms need a `secret`, never a public key or JWK set",
+    );
+  }
+
+  if (source === "publicKey" || source === "publicKeyFile") {
+    const pem =
+      source === "publicKey"
+        ? entry.publicKey!
+        : readKeyFile(entry.publicKeyFile!, settings.resources, at(source));
+    const publicKey = importPublicKey(pem, at(source));
+    const kind = keyKind(publicKey);
+    for (const algorithm of algorithms) {
+      if (!kind || !ALGORITHM_KEYS.get(algorithm)!.includes(kind)) {
+        throw new PolicyCompileError(at(source), `the key cannot verify ${algorithm} signatures`);
+      }
+    }
+    const bits = publicKey.asymmetricKeyDetails?.modulusLength;
+    if (bits !== undefined && bits < MIN_RSA_BITS) {
+      throw new PolicyCompileError(at(source), `an RSA key needs at least ${MIN_RSA_BITS} bits`);
+    }
+    return { verifyWith: publicKey };
+  }
+
+  if (source === "jwksUri") {
+    const keySet = settings.remoteKeySets.get(entry.jwksUri!);
+    return { verifyWith: keySet.getKey, warm: () => keySet.warm() };
+  }
+
+  const document =
+    source === "jwks"
+      ? entry.jwks!
+      : parseJwksFile(readKeyFile(entry.jwksFile!, settings.resources, at(source)), at(source));
+  return { verifyWith: localKeySet(document, at(source)) };
+}
+
+function checkAlgorithms(algorithms: readonly string[] | undefined, at: string[]): string[] {
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    throw new PolicyCompileError(at, "an issuer lists its algorithms; they are never inferred");
+  }
+  for (const algorithm of algorithms) {
+    if (!ALGORITHM_KEYS.has(algorithm)) {
+      throw new PolicyCompileError(
+        at,
+        `unsupported algorithm "${algorithm}" (use one of ${[...ALGORITHM_KEYS.keys()].join(", ")})`,
+      );
+    }
+  }
+  return [...new Set(algorithms)];
+}
+
+function requireOnly(
+  algorithms: readonly string[],
+  kinds: readonly KeyKind[],
+  at: string[],
+  problem: string,
+): void {
+  for (const algorithm of algorithms) {
+    if (!ALGORITHM_KEYS.get(algorithm)!.some((kind) => kinds.includes(kind)))
+      throw new PolicyCompileError(at, problem);
+  }
+}
+
+function readKeyFile(file: string, resources: PolicyResources, at: string[]): string {
+  const content = resources.keyFiles.get(resolve(resources.baseDir, file));
+  if (content === undefined) throw new PolicyCompileError(at, "the key file was not read by the loader");
+  return content;
+}
+
+/** Only public material is accepted: a private key in a policy is a leak waiting to happen, so it is refused. */
+function importPublicKey(pem: string, at: string[]): KeyObject {
+  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
+  if (label !== "PUBLIC KEY" && label !== "CERTIFICATE") {
+    throw new PolicyCompileError(
+      at,
+      "expected a PEM public key (BEGIN PUBLIC KEY) or certificate (BEGIN CERTIFICATE)",
+    );
+  }
+  try {
+    return createPublicKey(pem);
+  } catch {
+    throw new PolicyCompileError(at, "the PEM public key or certificate does not parse");
+  }
+}
+
+function keyKind(key: KeyObject): KeyKind | undefined {
+  switch (key.asymmetricKeyType) {
+    case "rsa":
+      return "rsa";
+    case "rsa-pss":
+      return "rsa-pss";
+    case "ed25519":
+      return "ed25519";
+    case "ec": {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === "prime256v1") return "ec-P-256";
+      if (curve === "secp384r1") return "ec-P-384";
+      if (curve === "secp521r1") return "ec-P-521";
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function parseJwksFile(content: string, at: string[]): JsonObject {
+  try {
+    const document: unknown = JSON.parse(content);
+    if (typeof document === "object" && document !== null && !Array.isArray(document))
+      return document as JsonObject;
+  } catch {
+    // reported below
+  }
+  throw new PolicyCompileError(at, "the file is not a JSON JWK set");
+}
+
+function localKeySet(document: JsonObject, at: string[]): JWTVerifyGetKey {
+  const keys = document.keys;
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new PolicyCompileError(at, "a JWK set needs a non-empty `keys` array");
+  for (const key of keys) {
+    if (typeof key === "object" && key !== null && !Array.isArray(key) && ("d" in key || "k" in key)) {
+      throw new PolicyCompileError(at, "a JWK set for verification holds public keys only");
+    }
+  }
+  try {
+    return createLocalJWKSet(document as unknown as Parameters<typeof createLocalJWKSet>[0]);
+  } catch {
+    throw new PolicyCompileError(at, "the JWK set is malformed");
+  }
+}
+
+/**
+ * Verifies a compact JWS. A key set that holds several keys fitting the token (no `kid`, say) makes
+ * jose throw `ERR_JWKS_MULTIPLE_MATCHING_KEYS` with the candidates attached: each is tried in turn.
+ */
+async function verifySignedToken(
+  token: string,
+  key: Uint8Array | KeyObject | JWTVerifyGetKey,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, key, options)).payload;
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const candidate of error) {
+      try {
+        return (await jwtVerify(token, candidate, options)).payload;
+      } catch (candidateError) {
+        if (candidateError instanceof errors.JWSSignatureVerificationFailed) continue;
+        throw candidateError;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+/**
+ * The denial for a verification failure, by where it was thrown: the remote key set throws
+ * {@link KeysUnavailableError} and nothing else does; jose marks an expired token with its code.
+ * Everything else (a bad signature, an algorithm outside the list, a wrong `aud`, a future `nbf`,
+ * a missing `exp`, a malformed token, a plain `TypeError` from a key of the wrong type) is a token
+ * that must not be trusted.
+ */
+function denialFor(error: unknown): DenialCode {
+  if (error instanceof KeysUnavailableError) return "keys_unavailable";
+  if (error instanceof errors.JWTExpired) return "token_expired";
+  return "token_invalid";
+}
+
+/** The identity of a verified payload; `undefined` when a registered claim has the wrong type (RFC 7519 §4.1). */
+function identityFrom(name: string, iss: string, payload: JWTPayload): Identity | undefined {
+  const { sub, exp } = payload;
+  if (sub !== undefined && typeof sub !== "string") return undefined;
+  if (typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
+  const claims = deepFreeze(payload) as Claims;
+  return Object.freeze({
+    issuer: name,
+    iss,
+    ...(sub === undefined ? {} : { subject: sub }),
+    claims,
+    expiresAt: exp * 1000,
+  });
+}
+
+/** Claims are frozen once, so the guard and the app can share them and neither can change them. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,223 @@
+/**
+ * Remote JWK sets (`jwksUri`), kept by sockguard itself rather than by jose's `createRemoteJWKSet`.
+ *
+ * jose's remote set throws once its cache ages out and the endpoint is down, and its errors do not
+ * say whether the network or the token failed. Here the download is ours, so every failure of the
+ * endpoint surfaces as one error class, {@link KeysUnavailableError}, thrown from one place; and the
+ * last good set keeps serving while the endpoint is down.
+ *
+ * One {@link RemoteKeySet} exists per URI in a {@link RemoteKeySets} registry that the guard creates
+ * once and hands to every compile, so a policy reload keeps the keys already fetched instead of
+ * sending every identity provider a burst of requests on each edit.
+ */
+import { createLocalJWKSet, errors, type JWTVerifyGetKey } from "jose";
+
+/** How remote key sets are fetched and cached. Every field has a default. */
+export interface RemoteKeySetOptions {
+  /** Give up on a download after this long. Default 5 s. */
+  readonly timeoutMs?: number;
+  /** Refetch a set older than this, in the background, while the old one keeps serving. Default 10 min. */
+  readonly cacheMaxAgeMs?: number;
+  /** A token naming a key the set does not hold triggers a refetch at most this often. Default 30 s. */
+  readonly unknownKeyCooldownMs?: number;
+  /** After a failed download, wait this long before trying again (so a dead endpoint is not hammered). Default 5 s. */
+  readonly retryAfterFailureMs?: number;
+  /** Refuse a response body larger than this. Default 512 KiB. */
+  readonly maxBytes?: number;
+}
+
+const DEFAULT_OPTIONS: Required<RemoteKeySetOptions> = {
+  timeoutMs: 5_000,
+  cacheMaxAgeMs: 10 * 60_000,
+  unknownKeyCooldownMs: 30_000,
+  retryAfterFailureMs: 5_000,
+  maxBytes: 512 * 1024,
+};
+
+/**
+ * The issuer's keys cannot be had: no set was ever fetched and the endpoint is down, slow or
+ * answering garbage. Verification maps it to `keys_unavailable`, never to `token_invalid`.
+ */
+export class KeysUnavailableError extends Error {
+  constructor() {
+    super("the issuer's JWK set could not be fetched");
+    this.name = "KeysUnavailableError";
+  }
+}
+
+/**
+ * Every remote key set of a guard, one per URI, shared across policy reloads.
+ *
+ * @example
+ * const keySets = new RemoteKeySets({ timeoutMs: 3000 });
+ * const idpKeys = keySets.get("https://idp.example.com/.well-known/jwks.json");
+ * await jwtVerify(token, idpKeys.getKey, { algorithms: ["RS256"], issuer, audience });
+ * keySets.close(); // aborts downloads under way
+ */
+export class RemoteKeySets {
+  readonly #options: Required<RemoteKeySetOptions>;
+  readonly #sets = new Map<string, RemoteKeySet>();
+  readonly #closing = new AbortController();
+
+  constructor(options: RemoteKeySetOptions = {}) {
+    this.#options = { ...DEFAULT_OPTIONS, ...stripUndefined(options) };
+  }
+
+  /** The key set for `uri`, created on first use. Nothing is fetched until it is used or warmed. */
+  get(uri: string): RemoteKeySet {
+    let set = this.#sets.get(uri);
+    if (!set) {
+      set = new RemoteKeySet(uri, this.#options, this.#closing.signal);
+      this.#sets.set(uri, set);
+    }
+    return set;
+  }
+
+  /** Aborts downloads under way. No timer is kept, so nothing else needs releasing. */
+  close(): void {
+    this.#closing.abort();
+  }
+}
+
+/**
+ * One remote JWK set. Its {@link getKey} is a jose key resolver:
+ * - first use downloads the set (concurrent callers share one download); if that fails and no set
+ *   was ever fetched, it throws {@link KeysUnavailableError};
+ * - a set older than `cacheMaxAgeMs` is refetched in the background; if that fails, the old set
+ *   keeps serving;
+ * - a token naming a key the set does not hold triggers a refetch at most once per
+ *   `unknownKeyCooldownMs` (or joins a download under way), then the lookup is retried once.
+ */
+export class RemoteKeySet {
+  readonly uri: string;
+  readonly #options: Required<RemoteKeySetOptions>;
+  readonly #closing: AbortSignal;
+  #keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  #fetchedAt = 0;
+  #failedAt = Number.NEGATIVE_INFINITY;
+  #unknownKeyRefetchAt = Number.NEGATIVE_INFINITY;
+  #download: Promise<boolean> | undefined;
+
+  constructor(uri: string, options: Required<RemoteKeySetOptions>, closing: AbortSignal) {
+    this.uri = uri;
+    this.#options = options;
+    this.#closing = closing;
+  }
+
+  /** True once a set was fetched (it may be stale). */
+  get hasKeys(): boolean {
+    return this.#keys !== undefined;
+  }
+
+  /** Starts a download if no set was fetched yet, without waiting for it. Never throws. */
+  warm(): void {
+    if (!this.#keys) void this.#refresh();
+  }
+
+  /** A jose key resolver (`jwtVerify(token, set.getKey, options)`). */
+  readonly getKey: JWTVerifyGetKey = async (protectedHeader, token) => {
+    let keys = this.#keys;
+    if (!keys) {
+      await this.#refresh();
+      keys = this.#keys;
+      if (!keys) throw new KeysUnavailableError();
+    } else if (Date.now() - this.#fetchedAt >= this.#options.cacheMaxAgeMs) {
+      void this.#refresh();
+    }
+    try {
+      return await keys(protectedHeader, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      // Perhaps a key rotated in since the last download. Joining a download under way costs the
+      // endpoint nothing; starting one is allowed once per cooldown, so random `kid`s cannot make
+      // sockguard hammer the identity provider.
+      if (!this.#download) {
+        if (Date.now() - this.#unknownKeyRefetchAt < this.#options.unknownKeyCooldownMs) throw error;
+        this.#unknownKeyRefetchAt = Date.now();
+      }
+      if (!(await this.#refresh())) throw new KeysUnavailableError();
+      return await this.#keys!(protectedHeader, token);
+    }
+  };
+
+  /** Downloads the set unless a download is under way (then joins it). True when a new set is in place. */
+  #refresh(): Promise<boolean> {
+    if (this.#download) return this.#download;
+    if (Date.now() - this.#failedAt < this.#options.retryAfterFailureMs) return Promise.resolve(false);
+    this.#download = this.#downloadOnce().finally(() => {
+      this.#download = undefined;
+    });
+    return this.#download;
+  }
+
+  async #downloadOnce(): Promise<boolean> {
+    try {
+      const keys = await downloadKeySet(this.uri, this.#options, this.#closing);
+      this.#keys = keys;
+      this.#fetchedAt = Date.now();
+      return true;
+    } catch {
+      // Every way the endpoint can fail lands here: refused, reset, timed out, redirected, a status
+      // other than 200, too large, not JSON, not a JWK set. The cause is not kept: the decision is
+      // the same (`keys_unavailable` until a download succeeds) and a body could be anything.
+      this.#failedAt = Date.now();
+      return false;
+    }
+  }
+}
+
+/** Fetches `uri` and builds a local JWK set from it. Throws on any failure of the endpoint. */
+async function downloadKeySet(
+  uri: string,
+  options: Required<RemoteKeySetOptions>,
+  closing: AbortSignal,
+): Promise<ReturnType<typeof createLocalJWKSet>> {
+  const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), closing]);
+  const response = await fetch(uri, {
+    signal,
+    redirect: "error",
+    headers: { accept: "application/jwk-set+json, application/json" },
+  });
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new Error(`the JWK set endpoint answered ${response.status}`);
+  }
+  const body = await readCapped(response, options.maxBytes);
+  const document: unknown = JSON.parse(body);
+  if (
+    typeof document !== "object" ||
+    document === null ||
+    !Array.isArray((document as { keys?: unknown }).keys)
+  ) {
+    throw new Error("the JWK set endpoint did not answer a JWK set");
+  }
+  return createLocalJWKSet(document as Parameters<typeof createLocalJWKSet>[0]);
+}
+
+/** The body as text, refusing more than `maxBytes` (checked as it streams, whatever Content-Length says). */
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw new Error("the JWK set is too large");
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new Error("the JWK set is too large");
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function stripUndefined(options: RemoteKeySetOptions): RemoteKeySetOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
