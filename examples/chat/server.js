@@ -107,9 +107,12 @@ async function main() {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await guard.close();
-    io.close();
-    process.exit(0);
+    try {
+      await guard.close();
+    } finally {
+      io.close();
+      process.exit(0);
+    }
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
