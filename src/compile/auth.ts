@@ -82,7 +82,7 @@ export function compileAuth(
   }
 
   return Object.freeze({
-    tokenFrom: Object.freeze([...(auth?.tokenFrom ?? DEFAULT_TOKEN_SOURCES)]),
+    tokenFrom: compileTokenSources(auth?.tokenFrom),
     clockToleranceSec,
     issuers,
     issuersByIss,
@@ -95,6 +95,30 @@ export function compileAuth(
  */
 export function warmIssuerKeys(auth: CompiledAuth): void {
   for (const issuer of auth.issuers.values()) issuer.warm?.();
+}
+
+/** A cookie name (RFC 6265 token) or a query parameter name: printable, no separators. */
+const SOURCE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function compileTokenSources(sources: readonly TokenSource[] | undefined): readonly TokenSource[] {
+  if (sources === undefined) return DEFAULT_TOKEN_SOURCES;
+  if (!Array.isArray(sources) || sources.length === 0) {
+    throw new PolicyCompileError(["auth", "tokenFrom"], "list at least one token source");
+  }
+  sources.forEach((source, index) => {
+    const name = /^(?:cookie|query)\.(.*)$/.exec(source)?.[1];
+    const known =
+      source === "auth.token" ||
+      source === "header.authorization" ||
+      (name !== undefined && SOURCE_NAME.test(name));
+    if (!known) {
+      throw new PolicyCompileError(
+        ["auth", "tokenFrom", String(index)],
+        "a token source is auth.token, header.authorization, cookie.NAME or query.NAME",
+      );
+    }
+  });
+  return Object.freeze([...sources]);
 }
 
 function compileClockTolerance(value: string | number | undefined): number {

@@ -75,6 +75,11 @@ export function compileIssuer(
   settings: IssuerCompileSettings,
 ): CompiledIssuer {
   const at = (...keys: string[]): string[] => ["auth", "issuers", name, ...keys];
+  // jose skips the `iss` and `aud` checks when their options are undefined: refuse rather than open.
+  if (typeof entry.issuer !== "string" || entry.issuer === "") {
+    throw new PolicyCompileError(at("issuer"), "an issuer needs the exact `iss` its tokens carry");
+  }
+  checkAudience(entry.audience, at("audience"));
   const algorithms = checkAlgorithms(entry.algorithms, at("algorithms"));
   const key = prepareKey(entry, algorithms, settings, at);
 
@@ -167,6 +172,16 @@ function prepareKey(
       ? entry.jwks!
       : parseJwksFile(readKeyFile(entry.jwksFile!, settings.resources, at(source)), at(source));
   return { verifyWith: localKeySet(document, at(source)) };
+}
+
+function checkAudience(audience: unknown, at: string[]): void {
+  const audiences = Array.isArray(audience) ? audience : [audience];
+  if (audiences.length === 0 || !audiences.every((value) => typeof value === "string" && value !== "")) {
+    throw new PolicyCompileError(
+      at,
+      "an issuer needs an audience, a list of audiences, or `any` written out",
+    );
+  }
 }
 
 function checkAlgorithms(algorithms: readonly string[] | undefined, at: string[]): string[] {

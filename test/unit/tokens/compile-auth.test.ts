@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileAuth, createCompileContext } from "../../../src/compile/auth.js";
 import { PolicyCompileError } from "../../../src/compile/compile-error.js";
-import type { AuthPolicy, IssuerPolicy } from "../../../src/policy/types.js";
+import type { AuthPolicy, IssuerPolicy, TokenSource } from "../../../src/policy/types.js";
 import { createSecret, createSigningKey, type SigningKey } from "../../helpers/tokens.js";
 
 const baseDir = tmpdir();
@@ -55,6 +55,29 @@ describe("compiling auth", () => {
     const auth = compileAuth(policy, resources(), context);
     assert.deepEqual(auth.tokenFrom, ["cookie.session"]);
     assert.equal(auth.clockToleranceSec, 30);
+  });
+
+  it("refuses a token source it does not know", () => {
+    for (const source of ["cookie.", "query.", "header.cookie", "auth.user", "cookie.a;b"]) {
+      assert.throws(
+        () => compileAuth({ tokenFrom: [source as TokenSource] }, resources(), context),
+        refusal(["auth", "tokenFrom", "0"], /a token source is/),
+      );
+    }
+    assert.throws(() => compileAuth({ tokenFrom: [] }, resources(), context), /at least one token source/);
+  });
+
+  it("refuses an issuer without iss or audience, which jose would silently not check", () => {
+    assert.throws(
+      () => compileIssuer({ publicKey: rsa.spki, issuer: "" }),
+      refusal(["auth", "issuers", "one", "issuer"], /exact `iss`/),
+    );
+    for (const audience of [undefined, "", [], ["ok", ""]]) {
+      assert.throws(
+        () => compileIssuer({ publicKey: rsa.spki, audience: audience as string }),
+        refusal(["auth", "issuers", "one", "audience"], /needs an audience/),
+      );
+    }
   });
 
   it("indexes issuers by policy name and by iss", () => {
