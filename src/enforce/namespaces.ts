@@ -1,0 +1,94 @@
+/**
+ * Namespace connects. The guard's middleware runs first in every namespace: those that exist when
+ * the guard starts and those created later (`io.of(name)`, and the children `io.of(regex | fn)`
+ * creates on a connect, which copy their parent's middleware before `new_namespace` fires). A
+ * namespace the policy does not list admits nobody; a refused connect to a dynamic child that has
+ * no other socket removes the child, so refused clients cannot pile up namespaces.
+ */
+import type { Namespace, Socket } from "socket.io";
+import { SockguardDenial, type DenialCode } from "../decisions.js";
+import type { CompiledPolicy, Identity } from "../compile/types.js";
+import { authenticate } from "./authenticate.js";
+import type { GuardContext } from "./context.js";
+import { socketDecision } from "./decision-report.js";
+import { guardSocketEvents } from "./events.js";
+import { measureIncomingPackets } from "./packet-size.js";
+import { createSocketState, publishIdentity } from "./socket-state.js";
+import { watchTokenExpiry } from "./token-lifetime.js";
+import {
+  concreteNamespaces,
+  connectingCount,
+  namespaceMiddleware,
+  removeChildNamespace,
+} from "./socket-io-internals.js";
+
+type NamespaceMiddleware = (socket: Socket, next: (err?: Error) => void) => void;
+
+/**
+ * Guards every namespace of `ctx.io`, now and later.
+ *
+ * @example
+ * guardNamespaces(ctx);
+ * io.of("/chat").use(appMiddleware); // runs after the guard's
+ */
+export function guardNamespaces(ctx: GuardContext): void {
+  const middleware: NamespaceMiddleware = (socket, next) => judgeConnect(ctx, socket, next);
+  for (const namespace of concreteNamespaces(ctx.io)) putFirst(namespace, middleware);
+  ctx.io.sockets.prependListener("new_namespace", (namespace: Namespace) => putFirst(namespace, middleware));
+}
+
+function putFirst(namespace: Namespace, middleware: NamespaceMiddleware): void {
+  const fns = namespaceMiddleware(namespace);
+  const at = fns.indexOf(middleware);
+  if (at === 0) return;
+  if (at > 0) fns.splice(at, 1);
+  fns.unshift(middleware);
+}
+
+function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => void): void {
+  const policy = ctx.holder.current;
+  const namespace = policy.namespaces.get(socket.nsp.name);
+  if (!namespace) return refuseConnect(ctx, socket, next, "namespace_not_allowed");
+  authenticate(socket.handshake, namespace, policy.auth).then(
+    (outcome) => {
+      // A reload while the token was being verified: judge again, wholly under the new policy.
+      if (ctx.holder.current !== policy) return judgeConnect(ctx, socket, next);
+      if (!outcome.ok) return refuseConnect(ctx, socket, next, outcome.code);
+      admit(ctx, socket, policy, outcome.identity);
+      next();
+    },
+    () => refuseConnect(ctx, socket, next, "token_invalid"),
+  );
+}
+
+function admit(
+  ctx: GuardContext,
+  socket: Socket,
+  policy: CompiledPolicy,
+  identity: Identity | undefined,
+): void {
+  const state = createSocketState(identity);
+  ctx.states.set(socket, state);
+  publishIdentity(socket, identity);
+  measureIncomingPackets(socket);
+  guardSocketEvents(ctx, socket);
+  watchTokenExpiry(ctx, socket, state, policy.auth);
+  // A connect that never completes (the client left meanwhile) emits no disconnect: the timer is
+  // unref'd and finds the socket disconnected when it fires.
+  socket.once("disconnect", () => state.expiry?.cancel());
+  if (ctx.decisions.wantsAllows()) ctx.decisions.report(socketDecision(ctx, socket, "allowed", "connect"));
+}
+
+function refuseConnect(
+  ctx: GuardContext,
+  socket: Socket,
+  next: (err?: Error) => void,
+  code: DenialCode,
+): void {
+  if (ctx.decisions.wantsDenials()) ctx.decisions.report(socketDecision(ctx, socket, code, "connect"));
+  const namespace = socket.nsp;
+  // This socket is the only one connecting and none is connected: the child exists only for it.
+  if (namespace.sockets.size === 0 && connectingCount(namespace) <= 1)
+    removeChildNamespace(ctx.io, namespace);
+  next(new SockguardDenial(code));
+}

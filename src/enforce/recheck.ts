@@ -1,0 +1,81 @@
+/**
+ * Live sockets against a new policy, and `guard.revoke`: each admitted socket whose namespace,
+ * issuer or claims the policy no longer accepts is told why and disconnected.
+ */
+import type { Socket } from "socket.io";
+import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
+import type { DenialCode } from "../decisions.js";
+import type { GuardContext } from "./context.js";
+import { socketDecision } from "./decision-report.js";
+import { disconnectWithDenial } from "./feedback.js";
+import type { SocketState } from "./socket-state.js";
+import { concreteNamespaces } from "./socket-io-internals.js";
+
+/**
+ * Calls `visit` for every connected socket the guard admitted, with its state. Sockets may be
+ * disconnected from inside `visit`.
+ *
+ * @example
+ * forEachGuardedSocket(ctx, (socket, state) => { if (!state.identity) count++; });
+ */
+export function forEachGuardedSocket(
+  ctx: GuardContext,
+  visit: (socket: Socket, state: SocketState) => void,
+): void {
+  for (const namespace of [...concreteNamespaces(ctx.io)]) {
+    for (const socket of namespace.sockets.values()) {
+      const state = ctx.states.get(socket);
+      if (state) visit(socket, state);
+    }
+  }
+}
+
+/**
+ * True when `policy` would still admit a socket of namespace `name` holding `identity` (undefined:
+ * anonymous).
+ */
+export function stillAdmits(policy: CompiledPolicy, name: string, identity: Identity | undefined): boolean {
+  const namespace: CompiledNamespace | undefined = policy.namespaces.get(name);
+  if (!namespace) return false;
+  if (namespace.auth === "none") return true;
+  if (!identity) return namespace.auth === "optional" && namespace.require === undefined;
+  if (!namespace.issuers.has(identity.issuer)) return false;
+  return namespace.require === undefined || namespace.require(identity.claims);
+}
+
+/**
+ * Disconnects, with `policy_changed`, every admitted socket that `policy` no longer admits.
+ * Returns how many were disconnected.
+ *
+ * @example
+ * holder.current = compiled;
+ * recheckLiveSockets(ctx, compiled);
+ */
+export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): number {
+  return disconnectMatching(
+    ctx,
+    "policy_changed",
+    "recheck",
+    (socket, state) => !stillAdmits(policy, socket.nsp.name, state.identity),
+  );
+}
+
+/**
+ * Disconnects, with `code`, every admitted socket for which `matches` holds, reporting a decision
+ * for each. Returns how many were disconnected.
+ */
+export function disconnectMatching(
+  ctx: GuardContext,
+  code: DenialCode,
+  stage: "recheck" | "revoke" | "expiry",
+  matches: (socket: Socket, state: SocketState) => boolean,
+): number {
+  let count = 0;
+  forEachGuardedSocket(ctx, (socket, state) => {
+    if (!socket.connected || !matches(socket, state)) return;
+    if (ctx.decisions.wantsDenials()) ctx.decisions.report(socketDecision(ctx, socket, code, stage));
+    disconnectWithDenial(socket, code);
+    count += 1;
+  });
+  return count;
+}

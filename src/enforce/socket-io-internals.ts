@@ -1,0 +1,95 @@
+/**
+ * The private parts of Socket.IO 4.8 / engine.io 6.6 the guard relies on, in one place. Each has
+ * a canary test (test/integration/socketio-canaries.test.ts) so an upgrade that changes one fails
+ * loudly instead of silently opening a hole.
+ */
+import type { Namespace, Server, Socket } from "socket.io";
+
+/** A decoded Socket.IO packet as the server's decoder hands it over. */
+export interface DecodedPacket {
+  type: number;
+  nsp: string;
+  id?: number;
+  data?: unknown;
+}
+
+/** The event packet types: BINARY_EVENT is decoded to EVENT once its attachments are in. */
+export const EVENT_PACKET = 2;
+
+interface SocketInternals {
+  /** Called with each incoming EVENT packet; runs `onAny` listeners, then `socket.use`, then handlers. */
+  onevent(packet: DecodedPacket): void;
+  /** The callback that answers the client's acknowledgement `id`. */
+  ack(id: number): (...args: unknown[]) => void;
+}
+
+interface ClientInternals {
+  /** The client's Socket.IO decoder; it emits `decoded` synchronously from inside `conn`'s `data` listener. */
+  decoder: { on(event: "decoded", listener: (packet: DecodedPacket) => void): unknown };
+}
+
+interface NamespaceInternals {
+  /** Namespace middleware, run in order for each connect. */
+  _fns: Array<(socket: Socket, next: (err?: Error) => void) => void>;
+  /** Sockets whose connect is still in the middleware. */
+  _preConnectSockets?: Map<string, Socket>;
+}
+
+interface ServerInternals {
+  /** Every concrete namespace, by name (dynamic children included). */
+  _nsps: Map<string, Namespace>;
+  /** Parent namespaces (`io.of(regex)`, `io.of(fn)`), by their matcher. */
+  parentNsps: Map<unknown, Namespace & { children: Set<Namespace> }>;
+}
+
+/** The event handler Socket.IO would run for `socket`, to be replaced by an own property. */
+export function originalOnevent(socket: Socket): (packet: DecodedPacket) => void {
+  return (socket as unknown as SocketInternals).onevent;
+}
+
+/** Makes `onevent` an own property of `socket`, ahead of the prototype's. */
+export function replaceOnevent(socket: Socket, onevent: (packet: DecodedPacket) => void): void {
+  (socket as unknown as SocketInternals).onevent = onevent;
+}
+
+/** The callback answering acknowledgement `id` on `socket`. */
+export function ackCallback(socket: Socket, id: number): (...args: unknown[]) => void {
+  return (socket as unknown as SocketInternals).ack(id);
+}
+
+/** The decoder of the client (one engine.io connection) behind `socket`. */
+export function clientDecoder(socket: Socket): ClientInternals["decoder"] {
+  return (socket.client as unknown as ClientInternals).decoder;
+}
+
+/** A namespace's middleware list, mutable. */
+export function namespaceMiddleware(namespace: Namespace): NamespaceInternals["_fns"] {
+  return (namespace as unknown as NamespaceInternals)._fns;
+}
+
+/** How many sockets are still connecting to `namespace` (in its middleware). */
+export function connectingCount(namespace: Namespace): number {
+  return (namespace as unknown as NamespaceInternals)._preConnectSockets?.size ?? 0;
+}
+
+/** Every concrete namespace of `io`. */
+export function concreteNamespaces(io: Server): Iterable<Namespace> {
+  return (io as unknown as ServerInternals)._nsps.values();
+}
+
+/**
+ * Removes a dynamically created child namespace (one made by `io.of(regex | fn)` on a connect), the
+ * way Socket.IO's own `cleanupEmptyChildNamespaces` does. Returns false, and changes nothing, for a
+ * namespace that is not such a child.
+ */
+export function removeChildNamespace(io: Server, namespace: Namespace): boolean {
+  const internals = io as unknown as ServerInternals;
+  for (const parent of internals.parentNsps.values()) {
+    if (!parent.children.has(namespace)) continue;
+    parent.children.delete(namespace);
+    if (internals._nsps.get(namespace.name) === namespace) internals._nsps.delete(namespace.name);
+    void Promise.resolve(namespace.adapter.close()).catch(() => undefined);
+    return true;
+  }
+  return false;
+}

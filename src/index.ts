@@ -1,0 +1,30 @@
+/**
+ * sockguard: secure a Socket.IO server from one declarative YAML policy.
+ *
+ * @example
+ * import { Server } from "socket.io";
+ * import { sockguard } from "sockguard";
+ *
+ * const io = new Server(httpServer);
+ * const guard = await sockguard(io, { policy: "policies/chat.yaml" });
+ * guard.on("decision", (decision) => console.log(decision));
+ */
+export { sockguard } from "./enforce/guard.js";
+export { loadPolicy } from "./policy/load.js";
+
+export type {
+  Guard,
+  GuardEvents,
+  PolicyLoadError,
+  ReloadEvent,
+  ReloadFailedEvent,
+  ReloadOutcome,
+  SockguardOptions,
+} from "./enforce/guard.js";
+export type { Logger } from "./enforce/context.js";
+export type { RevocationTarget } from "./enforce/revocation.js";
+export type { SockguardIdentityView } from "./enforce/identity-view.js";
+export type { Decision, DenialBody, DenialCode, PayloadErrorDetail } from "./decisions.js";
+export type { Diagnostic } from "./policy/diagnostic.js";
+export type { PolicyLoadResult, PolicyResources } from "./policy/loaded.js";
+export type * from "./policy/types.js";
