@@ -17,6 +17,8 @@ export function createEventAjv(
 ): Ajv2020 {
   const ajv = new Ajv2020({
     strict: true,
+    // `type: [string, "null"]` is common and unambiguous in event schemas; strict mode otherwise refuses it.
+    allowUnionTypes: true,
     allErrors: options.allErrors ?? false,
     coerceTypes: false,
     useDefaults: false,

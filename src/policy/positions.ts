@@ -1,0 +1,162 @@
+/**
+ * Where a value lives in a file: JSON Pointers into a document, and the locators that turn a pointer
+ * into the 1-based line and column of the YAML node it names.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
+
+/** A 1-based position; `{ line: 0, col: 0 }` when the source has no text (a policy given as an object). */
+export interface Position {
+  readonly line: number;
+  readonly col: number;
+}
+
+/** What a pointer locates: the value itself, or the key that names it in its parent map. */
+export type LocateTarget = "key" | "value";
+
+/**
+ * Turns JSON Pointers into positions in one file. A pointer that goes further than the document
+ * (through an alias, or into a value the loader created) resolves to the deepest node it reaches.
+ */
+export interface SourceLocator {
+  /** Absolute path of the file, or `"<policy object>"`. */
+  readonly file: string;
+  locate(pointer: string, target?: LocateTarget): Position;
+  /** The position of a character offset in the file's text. */
+  positionAt(offset: number): Position;
+}
+
+/** Escapes one JSON Pointer segment (RFC 6901): `~` → `~0`, `/` → `~1`. */
+export function escapePointerSegment(segment: string | number): string {
+  return String(segment).replaceAll("~", "~0").replaceAll("/", "~1");
+}
+
+/** Appends segments to a pointer: `childPointer("/auth", "issuers", "idp")` → `/auth/issuers/idp`. */
+export function childPointer(pointer: string, ...segments: (string | number)[]): string {
+  return pointer + segments.map((segment) => "/" + escapePointerSegment(segment)).join("");
+}
+
+/** The segments of a JSON Pointer; `undefined` for text that is not one. */
+export function parsePointer(pointer: string): string[] | undefined {
+  if (pointer === "") return [];
+  if (!pointer.startsWith("/") || /~[^01]|~$/.test(pointer)) return undefined;
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((segment) => segment.replaceAll("~1", "/").replaceAll("~0", "~"));
+}
+
+/**
+ * A readable name for a pointer, for messages: `/auth/issuers/idp/audience` → `auth.issuers.idp.audience`,
+ * `/connection/transports/0` → `connection.transports[0]`. The root is `the policy`.
+ */
+export function describePointer(pointer: string, root = "the document"): string {
+  const segments = parsePointer(pointer);
+  if (!segments || segments.length === 0) return root;
+  let text = "";
+  for (const segment of segments) {
+    if (/^(0|[1-9]\d*)$/.test(segment)) text += `[${segment}]`;
+    else text += text === "" ? segment : `.${segment}`;
+  }
+  return text;
+}
+
+/** A locator for a value that has no source text: every position is `0:0`, the pointer locates it. */
+export function objectLocator(file: string): SourceLocator {
+  const nowhere: Position = { line: 0, col: 0 };
+  return { file, locate: () => nowhere, positionAt: () => nowhere };
+}
+
+/** The position of an offset in plain text, for problems found before a YAML document exists. */
+export function textPosition(text: string, offset: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  for (
+    let index = text.indexOf("\n");
+    index !== -1 && index < offset;
+    index = text.indexOf("\n", index + 1)
+  ) {
+    line += 1;
+    lineStart = index + 1;
+  }
+  return { line, col: offset - lineStart + 1 };
+}
+
+/** A locator over a parsed YAML document, with positions from the parser's line counter. */
+export function yamlLocator(
+  file: string,
+  document: Document.Parsed,
+  lineCounter: LineCounter,
+): SourceLocator {
+  const positionAt = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
+  };
+  return {
+    file,
+    positionAt,
+    locate(pointer, target = "value") {
+      const found = findNode(document, pointer);
+      const node = target === "key" && found.key ? found.key : (found.value ?? found.key ?? found.parent);
+      return node?.range ? positionAt(node.range[0]) : { line: 1, col: 1 };
+    },
+  };
+}
+
+interface FoundNode {
+  /** The key node naming the last segment reached inside a map. */
+  key?: Node;
+  /** The value node reached (absent when a key has an empty value). */
+  value?: Node;
+  /** The last collection walked through, for pointers that end inside it. */
+  parent?: Node;
+}
+
+/** Walks a pointer down the document, through aliases, as far as it goes. */
+function findNode(document: Document.Parsed, pointer: string): FoundNode {
+  const segments = parsePointer(pointer) ?? [];
+  let current: Node | undefined = document.contents ?? undefined;
+  let key: Node | undefined;
+  let parent: Node | undefined;
+  for (const segment of segments) {
+    const node: Node | undefined = isAlias(current) ? resolveAlias(document, current) : current;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && keyText(item.key) === segment);
+      if (!pair) return { key, value: node, parent };
+      parent = node;
+      key = pair.key as Node;
+      current = isEmptyScalar(pair.value as Node | null)
+        ? undefined
+        : ((pair.value as Node | null) ?? undefined);
+      if (!current) return { key, parent };
+    } else if (isSeq(node)) {
+      const item = /^(0|[1-9]\d*)$/.test(segment) ? node.items[Number(segment)] : undefined;
+      if (item === undefined) return { key, value: node, parent };
+      parent = node;
+      key = undefined;
+      current = item as Node;
+    } else {
+      return { key, value: node, parent };
+    }
+  }
+  return { key, value: current, parent };
+}
+
+function resolveAlias(document: Document.Parsed, alias: Node): Node | undefined {
+  if (!isAlias(alias)) return alias;
+  try {
+    return (alias.resolve(document) as Node | undefined) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An empty value (`key:` with nothing after it) has no useful position of its own: the key has. */
+function isEmptyScalar(node: Node | null | undefined): boolean {
+  return isScalar(node) && node.value === null && !!node.range && node.range[0] === node.range[1];
+}
+
+/** The text of a map key as it becomes a property name in JavaScript. */
+export function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return key.value === null ? "" : String(key.value);
+  return undefined;
+}

@@ -1,0 +1,149 @@
+/**
+ * The structural check: a policy document against `schemas/policy.schema.json`, each ajv error
+ * turned into one short message at the YAML node it is about (the key for an unknown key, the
+ * parent map for a missing one, the value otherwise).
+ */
+import type { ErrorObject } from "ajv";
+import type { JsonValue } from "./types.js";
+import type { DiagnosticCollector } from "./diagnostic-collector.js";
+import { closestName } from "./closest-name.js";
+import { policyValidator } from "./policy-schema.js";
+import { childPointer, describePointer, type SourceLocator } from "./positions.js";
+
+const ROOT_NAME = "the policy";
+
+/**
+ * Checks `document` against the policy schema; true when it conforms.
+ *
+ * @example
+ * if (checkStructure(document, locator, diagnostics)) runSemanticChecks(document as Policy, ...);
+ */
+export function checkStructure(
+  document: JsonValue,
+  locator: SourceLocator,
+  diagnostics: DiagnosticCollector,
+): boolean {
+  const { validate } = policyValidator();
+  if (validate(document)) return true;
+  for (const error of validate.errors ?? []) {
+    if (diagnostics.full) break;
+    const finding = describeError(error);
+    if (finding) diagnostics.report(locator, finding.pointer, finding.message, { target: finding.target });
+  }
+  return false;
+}
+
+interface Finding {
+  readonly pointer: string;
+  readonly message: string;
+  readonly target: "key" | "value";
+}
+
+function describeError(error: ErrorObject): Finding | undefined {
+  const pointer = error.instancePath;
+  const label = describePointer(pointer, ROOT_NAME);
+  const params = error.params as Record<string, unknown>;
+  const parentSchema = (error.parentSchema ?? {}) as Record<string, unknown>;
+
+  if (error.propertyName !== undefined) {
+    const name = error.propertyName;
+    const detail =
+      typeof parentSchema.patternErrorMessage === "string" ? parentSchema.patternErrorMessage : error.message;
+    return { pointer: childPointer(pointer, name), target: "key", message: `${quote(name)}: ${detail}` };
+  }
+
+  switch (error.keyword) {
+    case "if":
+    case "propertyNames":
+      // The errors of the branch that failed, or of the name that failed, say it better.
+      return undefined;
+    case "additionalProperties": {
+      const name = String(params.additionalProperty);
+      const known = Object.keys((parentSchema.properties ?? {}) as object);
+      const suggestion = closestName(name, known);
+      const where = pointer === "" ? "at the top level" : `in ${label}`;
+      const hint = suggestion
+        ? ` (did you mean ${quote(suggestion)}?)`
+        : known.length > 0
+          ? `; known keys: ${known.join(", ")}`
+          : "";
+      return {
+        pointer: childPointer(pointer, name),
+        target: "key",
+        message: `unknown key ${quote(name)} ${where}${hint}`,
+      };
+    }
+    case "required":
+      return {
+        pointer,
+        target: "value",
+        message: `${label} is missing ${quote(String(params.missingProperty))}`,
+      };
+    case "type":
+      return { pointer, target: "value", message: `${label} must be ${describeTypes(params.type)}` };
+    case "enum": {
+      if (error.data === "none" && pointer.includes("/algorithms/")) {
+        return {
+          pointer,
+          target: "value",
+          message: 'algorithm "none" is never accepted: tokens must be signed',
+        };
+      }
+      const allowed = (params.allowedValues as unknown[]).map((value) => String(value)).join(", ");
+      return { pointer, target: "value", message: `${label} must be one of: ${allowed}` };
+    }
+    case "const":
+      return { pointer, target: "value", message: `${label} must be ${JSON.stringify(params.allowedValue)}` };
+    case "minItems":
+      return {
+        pointer,
+        target: "value",
+        message:
+          params.limit === 1
+            ? `${label} must not be empty`
+            : `${label} needs at least ${String(params.limit)} items`,
+      };
+    case "minLength":
+      return { pointer, target: "value", message: `${label} must not be empty` };
+    case "uniqueItems": {
+      const later = Math.max(Number(params.i), Number(params.j));
+      const item = Array.isArray(error.data) ? (error.data as unknown[])[later] : undefined;
+      const shown = typeof item === "string" && item.length <= 80 ? ` ${quote(item)}` : "";
+      return {
+        pointer: childPointer(pointer, later),
+        target: "value",
+        message: `${label} repeats${shown || " an item"}`,
+      };
+    }
+    case "pattern": {
+      const detail =
+        typeof parentSchema.patternErrorMessage === "string"
+          ? parentSchema.patternErrorMessage
+          : "it has the wrong form";
+      return { pointer, target: "value", message: `${label}: ${detail}` };
+    }
+    default:
+      return { pointer, target: "value", message: `${label} ${error.message ?? "is not valid"}` };
+  }
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: "a string",
+  integer: "a whole number",
+  number: "a number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a map",
+  null: "empty",
+};
+
+function describeTypes(types: unknown): string {
+  const list = (Array.isArray(types) ? types : [types]).map(
+    (type) => TYPE_NAMES[String(type)] ?? String(type),
+  );
+  return list.length <= 1 ? (list[0] ?? "valid") : `${list.slice(0, -1).join(", ")} or ${list.at(-1)!}`;
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 80 ? text.slice(0, 80) + "…" : text);
+}

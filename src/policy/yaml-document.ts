@@ -1,0 +1,236 @@
+/**
+ * Parses the text of a policy or schema file (YAML 1.2, so JSON too) into a JSON value and a
+ * locator for its positions. Hostile text is bounded before the parts of the YAML library that
+ * recurse ever see it: nesting is measured on the concrete syntax tree without recursion, aliases
+ * are capped when the value is built, and the value is then copied with the same limits.
+ */
+import { Composer, isCollection, isPair, isScalar, LineCounter, Lexer, Parser, visit } from "yaml";
+import type { CST, Document } from "yaml";
+import type { JsonValue } from "./types.js";
+import type { DiagnosticCollector } from "./diagnostic-collector.js";
+import { MAX_NESTING_DEPTH, toJsonValue } from "./json-value.js";
+import { textPosition, yamlLocator, type SourceLocator } from "./positions.js";
+
+/** The most alias uses in one file; a "billion laughs" file needs far more. */
+export const MAX_ALIAS_COUNT = 100;
+
+export interface ParsedSource {
+  /** Present when the text holds one document that converts to JSON. */
+  readonly value?: JsonValue;
+  /** Present once the text parsed far enough to have positions. */
+  readonly locator?: SourceLocator;
+}
+
+/**
+ * Parses `text` from `file`, reporting every problem to `diagnostics` at its position.
+ *
+ * @example
+ * const { value, locator } = parseYamlSource("/srv/policies/chat.yaml", text, diagnostics);
+ */
+export function parseYamlSource(file: string, text: string, diagnostics: DiagnosticCollector): ParsedSource {
+  const lineCounter = new LineCounter();
+  const firstLine: SourceLocator = {
+    file,
+    locate: () => ({ line: 1, col: 1 }),
+    positionAt: (offset) => {
+      const { line, col } = lineCounter.linePos(offset);
+      return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
+    },
+  };
+
+  // Flow collections (`[[[[...`) are the cheapest way to nest deeply; the lexer alone finds them fast.
+  const flowTooDeep = findDeepFlowNesting(text);
+  if (flowTooDeep !== undefined) {
+    diagnostics.add(file, textPosition(text, flowTooDeep), "", tooDeepMessage());
+    return {};
+  }
+
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tooDeep = findDeepCstNesting(tokens);
+  if (tooDeep !== undefined) {
+    diagnostics.add(file, firstLine.positionAt(tooDeep), "", tooDeepMessage());
+    return {};
+  }
+
+  const composer = new Composer({
+    version: "1.2",
+    schema: "core",
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+  });
+  const documents = Array.from(composer.compose(tokens, true, text.length));
+  const document = documents[0];
+  if (!document) {
+    diagnostics.add(file, { line: 1, col: 1 }, "", "the file holds no YAML document");
+    return {};
+  }
+  const locator = yamlLocator(file, document, lineCounter);
+
+  let problems = 0;
+  for (const error of documents.flatMap((each) => each.errors)) {
+    problems += 1;
+    diagnostics.add(
+      file,
+      locator.positionAt(error.pos[0]),
+      "",
+      describeYamlError(error.code, error.message, text, error.pos),
+    );
+  }
+  for (const warning of document.warnings) {
+    diagnostics.add(
+      file,
+      locator.positionAt(warning.pos[0]),
+      "",
+      shortYamlMessage(warning.message),
+      "warning",
+    );
+  }
+  if (documents.length > 1) {
+    const second = documents[1]!;
+    problems += 1;
+    diagnostics.add(
+      file,
+      locator.positionAt(second.range[0]),
+      "",
+      "the file holds more than one YAML document",
+    );
+  }
+  problems += reportNonStringKeys(document, locator, diagnostics);
+  if (problems > 0) return { locator };
+
+  if (document.contents === null || (isScalar(document.contents) && document.contents.value === null)) {
+    diagnostics.add(file, { line: 1, col: 1 }, "", "the file is empty");
+    return { locator };
+  }
+
+  let built: unknown;
+  try {
+    built = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message =
+      error instanceof ReferenceError && /alias/i.test(error.message)
+        ? `aliases expand too much (more than ${MAX_ALIAS_COUNT} uses): refused as a resource exhaustion attack`
+        : "the YAML document cannot be built";
+    diagnostics.add(file, { line: 1, col: 1 }, "", message);
+    return { locator };
+  }
+  const converted = toJsonValue(built);
+  if (!converted.ok) {
+    diagnostics.report(locator, converted.pointer, converted.problem);
+    return { locator };
+  }
+  return { value: converted.value, locator };
+}
+
+function tooDeepMessage(): string {
+  return `nesting is deeper than ${MAX_NESTING_DEPTH} levels`;
+}
+
+/** The offset where flow collections nest deeper than the limit, or `undefined`. */
+function findDeepFlowNesting(text: string): number | undefined {
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === "[" || token === "{") {
+      depth += 1;
+      if (depth > MAX_NESTING_DEPTH) return offset;
+    } else if (token === "]" || token === "}") {
+      depth = Math.max(0, depth - 1);
+    }
+    offset += lexedLength(token);
+  }
+  return undefined;
+}
+
+/** Lexer tokens are source text, except the control characters that mark what follows. */
+function lexedLength(token: string): number {
+  return token.length === 1 && token.charCodeAt(0) < 0x20 && token !== "\n" && token !== "\t"
+    ? 0
+    : token.length;
+}
+
+/**
+ * The offset of the first collection nested deeper than the limit, block or flow, found by walking
+ * the concrete syntax tree with an explicit stack.
+ */
+function findDeepCstNesting(tokens: readonly CST.Token[]): number | undefined {
+  const stack: { token: CST.Token; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    switch (token.type) {
+      case "document":
+        if (token.value) stack.push({ token: token.value, depth });
+        break;
+      case "block-map":
+      case "block-seq":
+      case "flow-collection": {
+        const inner = depth + 1;
+        if (inner > MAX_NESTING_DEPTH) return token.offset;
+        for (const item of token.items) {
+          if (item.key) stack.push({ token: item.key, depth: inner });
+          if (item.value) stack.push({ token: item.value, depth: inner });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Map keys must be plain strings: a collection as a key cannot become a property name, and a
+ * number or boolean key (`1:`, `true:`) is almost always a name that lost its quotes.
+ */
+function reportNonStringKeys(
+  document: Document.Parsed,
+  locator: SourceLocator,
+  diagnostics: DiagnosticCollector,
+): number {
+  let count = 0;
+  visit(document, {
+    Pair(_key, pair) {
+      if (!isPair(pair)) return;
+      const key = pair.key;
+      const offset = (key as { range?: [number, number, number] } | null)?.range?.[0];
+      const position = offset === undefined ? { line: 1, col: 1 } : locator.positionAt(offset);
+      if (isCollection(key) || (key !== null && !isScalar(key))) {
+        count += 1;
+        diagnostics.add(locator.file, position, "", "a map key must be a string, not a collection or alias");
+        return visit.SKIP;
+      }
+      if (isScalar(key) && typeof key.value !== "string") {
+        count += 1;
+        const shown =
+          key.value === null ? "an empty key" : `key ${String(key.value)} is a ${typeof key.value}`;
+        diagnostics.add(locator.file, position, "", `${shown}; map keys are strings (quote it)`);
+      }
+      return undefined;
+    },
+  });
+  return count;
+}
+
+function describeYamlError(
+  code: string,
+  message: string,
+  text: string,
+  pos: readonly [number, number],
+): string {
+  if (code === "DUPLICATE_KEY") {
+    const key = text.slice(pos[0], Math.min(pos[1], pos[0] + 80)).trim();
+    return key ? `duplicate key ${key}` : "duplicate key";
+  }
+  return shortYamlMessage(message);
+}
+
+/** The YAML library's message without its trailing source excerpt. */
+function shortYamlMessage(message: string): string {
+  const firstLine = message
+    .split("\n")[0]!
+    .replace(/ at line \d+, column \d+:?$/, "")
+    .trim();
+  return firstLine.length > 200 ? firstLine.slice(0, 200) + "…" : firstLine;
+}
