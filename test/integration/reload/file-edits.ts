@@ -54,7 +54,8 @@ export class ConfigMapVolume {
     return volume;
   }
 
-  async update(files: Readonly<Record<string, string>>): Promise<void> {
+  /** Publishes new contents; `keepOldDir` leaves the previous timestamped directory in place (as a slow kubelet might). */
+  async update(files: Readonly<Record<string, string>>, { keepOldDir = false } = {}): Promise<void> {
     this.#generation += 1;
     const stamp = join(
       this.dir,
@@ -65,13 +66,23 @@ export class ConfigMapVolume {
     const temporaryLink = join(this.dir, "..data_tmp");
     await symlink(basename(stamp), temporaryLink);
     await rename(temporaryLink, join(this.dir, "..data"));
-    if (this.#current !== undefined) await rm(this.#current, { recursive: true });
+    if (this.#current !== undefined && !keepOldDir) await rm(this.#current, { recursive: true });
     this.#current = stamp;
   }
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Points the directory symlink `link` at `target` atomically (`ln -s target link.tmp && mv -T
+ * link.tmp link`): how a release swaps a whole directory of policy files at once.
+ */
+export async function swapDirectoryLink(link: string, target: string): Promise<void> {
+  const temporary = `${link}.tmp`;
+  await symlink(target, temporary);
+  await rename(temporary, link);
 }
 
 /** Polls `condition` until it holds, or fails after `timeoutMs` saying what was awaited. */

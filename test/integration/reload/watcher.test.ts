@@ -15,6 +15,7 @@ import {
   saveInPlace,
   saveLikeVim,
   sleep,
+  swapDirectoryLink,
   waitFor,
 } from "./file-edits.js";
 
@@ -142,7 +143,36 @@ describe("watchPolicyFiles", function () {
       assert.equal(log.seen[1], "version: 3\n");
     });
 
-    it("follows a symbolic link into another directory and reports writes to its target", async () => {
+    it("reports a ..data swap on its own, while the old timestamped directory still exists", async () => {
+      const volume = await ConfigMapVolume.create(dir, { "policy.yaml": "version: 1\n" });
+      const file = join(dir, "policy.yaml");
+      const log = new ChangeLog(file);
+      await start(log, [file]);
+      await volume.update({ "policy.yaml": "version: 2\n" }, { keepOldDir: true });
+      await expectExactlyOneChange(log, "version: 2\n");
+    });
+
+    it("reports a release that swaps a symbolic link to the whole policy directory", async () => {
+      for (const release of ["release-1", "release-2"]) {
+        await mkdir(join(dir, release));
+        await writeFile(join(dir, release, "policy.yaml"), `${release}\n`);
+      }
+      await swapDirectoryLink(join(dir, "current"), "release-1");
+      const file = join(dir, "current", "policy.yaml");
+      const log = new ChangeLog(file);
+      await start(log, [file]);
+      await swapDirectoryLink(join(dir, "current"), "release-2");
+      await expectExactlyOneChange(log, "release-2\n");
+      // The new release directory is watched now, not the old one.
+      await saveInPlace(join(dir, "release-1", "policy.yaml"), "stale\n");
+      await sleep(QUIET_MS);
+      assert.equal(log.count, 1);
+      await saveInPlace(join(dir, "release-2", "policy.yaml"), "release-2 fixed\n");
+      await log.waitForCount(2);
+      assert.equal(log.seen[1], "release-2 fixed\n");
+    });
+
+    it("follows a symbolic link into another directory and reports saves of its target", async () => {
       await mkdir(join(dir, "shared"));
       await mkdir(join(dir, "app"));
       const target = join(dir, "shared", "policy.yaml");
@@ -151,8 +181,14 @@ describe("watchPolicyFiles", function () {
       await symlink("../shared/policy.yaml", file);
       const log = new ChangeLog(file);
       await start(log, [file]);
-      await saveInPlace(target, "version: 2\n");
+      await saveByRenameOver(target, "version: 2\n");
       await expectExactlyOneChange(log, "version: 2\n");
+      // The target's inode was replaced: the watch follows the name, not the old inode.
+      await saveByRenameOver(target, "version: 3\n");
+      await log.waitForCount(2);
+      await saveInPlace(target, "version: 4\n");
+      await log.waitForCount(3);
+      assert.deepEqual(log.seen, ["version: 2\n", "version: 3\n", "version: 4\n"]);
     });
   });
 
