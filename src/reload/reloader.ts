@@ -183,7 +183,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
         ...(this.#debounceMs === undefined ? {} : { debounceMs: this.#debounceMs }),
         onChange: () => void this.#request(AFTER_CHANGE),
         onError: (error) =>
-          this.#logger?.warn(`sockguard: watching the policy files failed: ${error.message}`),
+          this.#log("warn", `sockguard: watching the policy files failed: ${error.message}`),
       });
       await this.#watcher.whenReady();
     }
@@ -246,7 +246,15 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     while (this.#pending !== undefined && !this.#closed) {
       const { request, waiters } = this.#pending;
       this.#pending = undefined;
-      const outcome = await this.#pass(request, this.#starting);
+      let outcome: ReloadOutcome;
+      try {
+        outcome = await this.#pass(request, this.#starting);
+      } catch (error) {
+        // Only a bug gets here; the waiters still get an answer and the cycle goes on.
+        const diagnostics = [problem(this.#path, `the reload failed unexpectedly: ${firstLine(error)}`)];
+        outcome = { status: "failed", diagnostics, files: this.#files };
+        this.#log("error", describeReloadFailure(diagnostics));
+      }
       for (const resolveOutcome of waiters) resolveOutcome(outcome);
     }
     if (this.#closed) this.#resolvePending(CLOSED);
@@ -278,7 +286,10 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     // now that it is (the version check makes that second load cheap).
     const after = await fingerprintFiles(files);
     this.#loadedContent = !added && sameStamps(restrictTo(before, files), after) ? after : undefined;
-    if (added && this.#watcher !== undefined) this.#confirmation = this.#request(CONFIRM_NEW_FILES);
+    if (added && this.#watcher !== undefined) {
+      const confirmation = this.#request(CONFIRM_NEW_FILES);
+      if (this.#starting) this.#confirmation = confirmation;
+    }
 
     const pass: PassContext = { request, initial, files, contentRead: contentKey(after) };
     if ("thrown" in loaded) return this.#fail([loaded.thrown], pass);
@@ -346,7 +357,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     const repeated = failure === this.#lastFailure && !pass.request.reapply;
     this.#lastFailure = failure;
     if (!pass.initial && !repeated) {
-      this.#logger?.error(describeReloadFailure(diagnostics));
+      this.#log("error", describeReloadFailure(diagnostics));
       this.#emitSafely("reloadFailed", event);
     }
     return { status: "failed", ...event };
@@ -354,10 +365,11 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
 
   #succeed(event: PolicyReloadedEvent, verb: "loaded" | "reloaded" | "restored", initial: boolean): void {
     const restored = verb === "restored" ? ", the policy in force again matches the file" : "";
-    this.#logger?.info(
+    this.#log(
+      "info",
       `sockguard: policy ${verb} from ${this.#path} (version ${event.version.slice(0, 12)}, ${event.files.length} file(s))${restored}`,
     );
-    for (const warning of event.warnings) this.#logger?.warn(`sockguard: ${formatDiagnostic(warning)}`);
+    for (const warning of event.warnings) this.#log("warn", `sockguard: ${formatDiagnostic(warning)}`);
     if (!initial) this.#emitSafely("reload", event);
   }
 
@@ -367,7 +379,15 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
       else this.emit("reloadFailed", args[1]);
     } catch (error) {
       // A listener's bug must not stop the reload cycle.
-      this.#logger?.error(`sockguard: a ${args[0]} listener threw: ${firstLine(error)}`);
+      this.#log("error", `sockguard: a ${args[0]} listener threw: ${firstLine(error)}`);
+    }
+  }
+
+  #log(level: keyof ReloadLogger, message: string): void {
+    try {
+      this.#logger?.[level](message);
+    } catch {
+      // A broken logger must not stop the reload cycle; the events still carry everything.
     }
   }
 }
