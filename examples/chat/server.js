@@ -69,11 +69,20 @@ async function main() {
     process.exit(1);
   }
 
+  // The page and the issuer's JWKS are served first, so the guard finds the keys as soon as it
+  // asks for them. Socket.IO is attached only once the guard is in place: until then
+  // /socket.io/ answers 404, never an unguarded connection.
   const issuer = await createDemoIssuer(`${origin}/demo-issuer`);
   const httpServer = createServer(createRequestHandler(issuer));
-  const io = new Server(httpServer);
+  try {
+    await listen(httpServer, port);
+  } catch (error) {
+    const hint = error.code === "EADDRINUSE" ? "; set CHAT_PORT to a free port" : "";
+    console.error(`cannot listen on ${origin}: ${error.code ?? error.message}${hint}`);
+    process.exit(1);
+  }
 
-  // The guard goes first: no handler is registered and no port is open until it is in place.
+  const io = new Server();
   const guard = await sockguard(io, { policy: policyPath });
   guard.on("decision", (decision) => console.log(formatDecision(decision)));
   guard.on("reload", ({ version }) => {
@@ -87,15 +96,7 @@ async function main() {
     for (const line of formatDiagnostics(diagnostics)) console.log(line);
   });
   registerChatHandlers(io.of("/chat"));
-
-  try {
-    await listen(httpServer, port);
-  } catch (error) {
-    const hint = error.code === "EADDRINUSE" ? `; set CHAT_PORT to a free port` : "";
-    console.error(`cannot listen on ${origin}: ${error.code ?? error.message}${hint}`);
-    await guard.close();
-    process.exit(1);
-  }
+  io.attach(httpServer);
 
   console.log("sockguard chat demo");
   console.log(`listening on ${origin}/ (127.0.0.1 only)`);
@@ -119,7 +120,7 @@ async function main() {
 }
 
 main().catch((error) => {
+  // A policy that fails to load says why in its message, diagnostics included.
   console.error(`the chat demo could not start: ${error.message}`);
-  for (const line of formatDiagnostics(error.diagnostics ?? [])) console.error(line);
   process.exit(1);
 });
