@@ -125,7 +125,9 @@ async function connect() {
   });
   current.on("sockguard:denied", ({ event, code, message }) => {
     lastDenial = code;
-    addLine("denied", "", `The guard refused ${event ? `“${event}”` : "an event"}: ${code} (${message})`);
+    // `event` is present only for an event the policy declares; a disconnect carries none.
+    const what = event ? `The guard refused “${event}”` : "The guard";
+    addLine("denied", "", `${what}: ${code} (${message})`);
   });
 }
 
