@@ -1,6 +1,6 @@
 /**
  * The private parts of Socket.IO 4.8 / engine.io 6.6 the guard relies on, in one place. Each has
- * a canary test (test/integration/socketio-canaries.test.ts) so an upgrade that changes one fails
+ * a canary test (test/integration/guard/socketio-canaries.test.ts) so an upgrade that changes one fails
  * loudly instead of silently opening a hole.
  */
 import type { Namespace, Server, Socket } from "socket.io";

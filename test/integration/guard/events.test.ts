@@ -10,6 +10,16 @@ import { delay, nextEvent, waitUntil } from "../../helpers/wait.js";
 const POLICY: Policy = {
   version: 1,
   connection: { allowMissingOrigin: true, maxDenials: "5/1m" },
+  auth: {
+    issuers: {
+      services: {
+        issuer: "urn:test:services",
+        secret: "s".repeat(32),
+        audience: "any",
+        algorithms: ["HS256"],
+      },
+    },
+  },
   namespaces: {
     "/chat": {
       auth: "none",
