@@ -79,7 +79,8 @@ interface PassRequest {
 }
 
 const AFTER_CHANGE: PassRequest = { mustLoad: false, reapply: false };
-const CONFIRM_NEW_FILES: PassRequest = { mustLoad: true, reapply: false };
+/** Load again because an earlier read happened while some files were not watched yet. */
+const CONFIRM_EARLIER_READ: PassRequest = { mustLoad: true, reapply: false };
 const FORCED: PassRequest = { mustLoad: true, reapply: true };
 const CLOSED: ReloadOutcome = { status: "closed" };
 
@@ -168,15 +169,33 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   }
 
   /**
-   * Starts watching the policy file, then loads and applies it. Watching begins before the first
-   * read, so an edit made while the policy loads is not missed; when the load finds referenced
-   * files, they are read once more after they are watched. Resolves with where that ends:
-   * `applied`, or `failed` (the caller should then `close()`: a server must not run unguarded).
-   * Emits no event until it has resolved.
+   * Starts watching, and puts a policy in force.
+   *
+   * Without `initial`: watches the policy file, then loads and applies it. Watching begins before
+   * the first read, so an edit made while the policy loads is not missed; when the load finds
+   * referenced files, they are read once more after they are watched. Resolves with where that
+   * ends: `applied`, or `failed` (the caller should then `close()`: a server must not run
+   * unguarded). Emits no event until it has resolved.
+   *
+   * With `initial`, a load the caller made and has already put in force (it must have a policy and
+   * no error): watches its files, then loads once more to catch an edit made between that load and
+   * the watch. Resolves `unchanged` when there was none, and reports like any later reload when
+   * there was one.
+   *
+   * @example
+   * const first = await loadPolicy(path);      // the caller compiles and applies it, then:
+   * await reloader.start(first);
    */
-  async start(): Promise<ReloadOutcome> {
+  async start(initial?: PolicyLoadResult): Promise<ReloadOutcome> {
     if (this.#started) throw new Error("PolicyReloader.start() was already called");
+    if (initial !== undefined && (!initial.policy || hasErrors(initial.diagnostics))) {
+      throw new TypeError("PolicyReloader.start(initial) takes a load that succeeded and is in force");
+    }
     this.#started = true;
+    if (initial !== undefined) {
+      this.#appliedVersion = initial.version;
+      this.#files = this.#filesAfter({ result: initial });
+    }
     if (this.#watch) {
       this.#watcher = watchPolicyFiles({
         files: this.#files,
@@ -186,7 +205,11 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
           this.#log("warn", `sockguard: watching the policy files failed: ${error.message}`),
       });
       await this.#watcher.whenReady();
+    } else if (initial !== undefined) {
+      return { status: "unchanged", version: this.#appliedVersion };
     }
+    if (initial !== undefined) return this.#request(CONFIRM_EARLIER_READ);
+
     this.#starting = true;
     try {
       let outcome = await this.#request(FORCED);
@@ -287,7 +310,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     const after = await fingerprintFiles(files);
     this.#loadedContent = !added && sameStamps(restrictTo(before, files), after) ? after : undefined;
     if (added && this.#watcher !== undefined) {
-      const confirmation = this.#request(CONFIRM_NEW_FILES);
+      const confirmation = this.#request(CONFIRM_EARLIER_READ);
       if (this.#starting) this.#confirmation = confirmation;
     }
 

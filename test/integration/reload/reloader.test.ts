@@ -158,6 +158,40 @@ describe("PolicyReloader", function () {
     assert.deepEqual(failures, [], "no event for the first load");
   });
 
+  describe("start(initial): adopting a policy the caller loaded and applied", () => {
+    it("watches the files of that load and applies nothing until they change", async () => {
+      await mkdir(join(dir, "schemas"));
+      await writeFile(join(dir, "schemas", "message.json"), '{"type":"string"}');
+      await writeFile(file, POLICY_WITH_SCHEMA_FILE);
+      const initial = await loadPolicy(file);
+      const created = create();
+      assertHas(await created.start(initial), { status: "unchanged", version: initial.version });
+      assert.equal(created.version, initial.version);
+      assert.deepEqual(created.files, initial.files);
+      assert.equal(applied.length, 0);
+      await saveInPlace(join(dir, "schemas", "message.json"), '{"type":"number"}');
+      await waitFor("a reload", () => reloads.length === 1);
+      assert.deepEqual(applied.at(-1)?.schemaTypes, ["number"]);
+    });
+
+    it("catches an edit made between the caller's load and the start of watching", async () => {
+      await writeFile(file, policyText("v1"));
+      const initial = await loadPolicy(file);
+      await saveInPlace(file, policyText("v2"));
+      const created = create();
+      const outcome = await created.start(initial);
+      assertHas(outcome, { status: "applied", version: (await loadPolicy(file)).version });
+      assert.deepEqual(appliedEvents(), ["v2"]);
+      assert.equal(reloads.length, 1);
+    });
+
+    it("refuses a load that failed", async () => {
+      await writeFile(file, "version: [1\n");
+      const initial = await loadPolicy(file);
+      await assert.rejects(create().start(initial), TypeError);
+    });
+  });
+
   describe("reloads each way a file is saved exactly once", () => {
     const patterns: [string, (path: string, text: string) => Promise<void>][] = [
       ["a write in place", saveInPlace],
