@@ -9,16 +9,16 @@ export interface ReloadLogger {
 
 /**
  * One diagnostic as `FILE:LINE:COL: SEVERITY: MESSAGE`, the form editors and CI turn into links.
- * A diagnostic without a position (line 0) is `FILE: SEVERITY: MESSAGE`.
+ * Without a position (line 0) the JSON Pointer locates it instead: `FILE at /PATH: SEVERITY: MESSAGE`.
  *
  * @example
- * formatDiagnostic({ file: "/app/chat.yaml", line: 4, col: 7, path: "/origins/0",
+ * formatDiagnostic({ file: "/app/chat.yaml", line: 4, col: 7, path: "/connection/origins/0",
  *   message: "origin must be a URL", severity: "error" });
  * // "/app/chat.yaml:4:7: error: origin must be a URL"
  */
 export function formatDiagnostic(diagnostic: Diagnostic): string {
-  const where =
-    diagnostic.line > 0 ? `${diagnostic.file}:${diagnostic.line}:${diagnostic.col}` : diagnostic.file;
+  const { file, line, col, path } = diagnostic;
+  const where = line > 0 ? `${file}:${line}:${col}` : path ? `${file} at ${path}` : file;
   return `${where}: ${diagnostic.severity}: ${diagnostic.message}`;
 }
 
