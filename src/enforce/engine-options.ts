@@ -108,7 +108,9 @@ export class EngineOptions {
     const frameLimit = engine.ws?.options?.maxPayload;
     // Before `listen`, engine.io recreates its WebSocket server from the options set above.
     const started = this.#io.httpServer === undefined || this.#io.httpServer.listening;
-    if (started && frameLimit !== undefined && frameLimit < maxPayload + 1) {
+    // A frame is the packet plus engine.io's one-byte type: an event of exactly maxPayload bytes
+    // needs one byte more. Only a limit below maxPayload itself is worth a warning.
+    if (started && frameLimit !== undefined && frameLimit < maxPayload) {
       this.#logger.warn(
         `sockguard: WebSocket frames are limited to ${frameLimit} bytes until the server restarts (maxPayload is ${maxPayload}); ` +
           "call sockguard() before listen(), or raise maxHttpBufferSize",

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import type { Server } from "socket.io";
+import { sockguard, type Decision, type Guard, type Policy } from "../../../src/index.js";
+import { Cleanup } from "../../helpers/cleanup.js";
+import { connected, createClient, emitWithReply, refused } from "../../helpers/clients.js";
+import { startTestServer } from "../../helpers/socket-server.js";
+import { claimsFor, createSecret, epoch, signWithSecret } from "../../helpers/tokens.js";
+import { delay, nextEvent } from "../../helpers/wait.js";
+
+const ISS = "urn:test:services";
+const SECRET = createSecret();
+
+const POLICY: Policy = {
+  version: 1,
+  connection: { allowMissingOrigin: true },
+  auth: {
+    clockTolerance: "0s",
+    issuers: { services: { issuer: ISS, secret: SECRET, audience: "chat", algorithms: ["HS256"] } },
+  },
+  namespaces: {
+    "/chat": {
+      auth: "required",
+      require: { scope: "chat:read" },
+      events: {
+        read: { args: [] },
+        write: { args: [{ type: "string" }], require: { scope: "chat:write" } },
+      },
+    },
+  },
+};
+
+const token = (sub: string, claims: Record<string, unknown> = {}): Promise<string> =>
+  signWithSecret(SECRET, claimsFor(ISS, "chat", { sub, scope: "chat:read", ...claims }));
+
+describe("guard: identities (tokens through the guard)", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  let io: Server;
+  let url: string;
+  let guard: Guard;
+  let decisions: Decision[];
+  let views: unknown[];
+
+  beforeEach(async () => {
+    decisions = [];
+    views = [];
+    ({ io, url } = await startTestServer(cleanup, {
+      beforeListen: async (server) => {
+        guard = await sockguard(server, { policy: POLICY });
+        cleanup.add(() => guard.close());
+        guard.on("decision", (d) => decisions.push(d));
+      },
+    }));
+    io.of("/chat").on("connection", (socket) => {
+      views.push(socket.data.sockguard);
+      socket.on("read", (ack: (r: unknown) => void) =>
+        ack({ read: true, who: socket.data.sockguard?.subject }),
+      );
+      socket.on("write", (_text: string, ack: (r: unknown) => void) => ack({ wrote: true }));
+    });
+  });
+
+  async function connect(
+    sub: string,
+    claims: Record<string, unknown> = {},
+  ): Promise<ReturnType<typeof createClient>> {
+    const client = createClient(cleanup, url, "/chat", {
+      transports: ["websocket"],
+      auth: { token: await token(sub, claims) },
+    });
+    await connected(client);
+    return client;
+  }
+
+  it("gives the app a frozen view of the verified identity in socket.data.sockguard", async () => {
+    const client = await connect("u1");
+    assert.deepEqual(await emitWithReply(client, "read"), { read: true, who: "u1" });
+    const view = views[0] as {
+      issuer: string;
+      subject: string;
+      claims: { scope: string };
+      expiresAt: number;
+    };
+    assert.equal(view.issuer, "services");
+    assert.equal(view.subject, "u1");
+    assert.equal(view.claims.scope, "chat:read");
+    assert.ok(Object.isFrozen(view));
+  });
+
+  it("checks an event's own claims after the namespace's (claims_not_satisfied, naming the event)", async () => {
+    const reader = await connect("u1");
+    assert.deepEqual(await emitWithReply(reader, "write", "x"), {
+      error: { code: "claims_not_satisfied", message: "The token's claims do not satisfy the policy" },
+    });
+    const writer = await connect("u2", { scope: "chat:read chat:write" });
+    assert.deepEqual(await emitWithReply(writer, "write", "x"), { wrote: true });
+    assert.deepEqual(
+      decisions.map((d) => [d.code, d.event, d.subject]),
+      [["claims_not_satisfied", "write", "u1"]],
+    );
+  });
+
+  it("refuses a connect without the namespace's claims", async () => {
+    const client = createClient(cleanup, url, "/chat", {
+      transports: ["websocket"],
+      auth: { token: await signWithSecret(SECRET, claimsFor(ISS, "chat", { sub: "u9", scope: "other" })) },
+    });
+    assert.equal((await refused(client)).data?.code, "claims_not_satisfied");
+  });
+
+  it("revoke() disconnects the subject's sockets with revoked, and only theirs", async () => {
+    const first = await connect("u1");
+    const second = await connect("u1");
+    const other = await connect("u2");
+    const told = nextEvent<[{ code: string }]>(first, "sockguard:denied");
+    const gone = nextEvent(second, "disconnect");
+    assert.equal(guard.revoke({ sub: "u1" }), 2);
+    assert.equal((await told)[0].code, "revoked");
+    await gone;
+    assert.equal(other.connected, true);
+    assert.throws(() => guard.revoke({} as never), TypeError);
+  });
+
+  it("disconnects a socket when its token expires, telling it token_expired", async () => {
+    const client = await connect("u1", { exp: epoch(1) });
+    const [body] = await nextEvent<[{ code: string }]>(client, "sockguard:denied", 3000);
+    assert.equal(body.code, "token_expired");
+    assert.ok(decisions.some((d) => d.code === "token_expired" && d.stage === "expiry"));
+  });
+
+  it("renews the identity with sockguard:reauth, and refuses a token for another subject", async () => {
+    const client = await connect("u1", { exp: epoch(60) });
+    const renewed = await emitWithReply(client, "sockguard:reauth", {
+      token: await token("u1", { exp: epoch(7200) }),
+    });
+    assert.deepEqual(renewed, { ok: true, expiresAt: epoch(7200) * 1000 });
+    const foreign = await emitWithReply(client, "sockguard:reauth", { token: await token("u2") });
+    assert.deepEqual(foreign, { error: { code: "token_invalid", message: "The token is not valid" } });
+    assert.deepEqual(await emitWithReply(client, "sockguard:reauth", "not an object"), {
+      error: { code: "token_invalid", message: "The token is not valid" },
+    });
+    assert.deepEqual(await emitWithReply(client, "read"), { read: true, who: "u1" });
+  });
+
+  it("keeps a renewed socket past its first token's expiry", async () => {
+    const client = await connect("u1", { exp: epoch(1) });
+    const renewed = (await emitWithReply(client, "sockguard:reauth", { token: await token("u1") })) as {
+      ok?: boolean;
+    };
+    assert.equal(renewed.ok, true);
+    await delay(1200);
+    assert.equal(client.connected, true);
+    assert.deepEqual(await emitWithReply(client, "read"), { read: true, who: "u1" });
+  });
+});
