@@ -236,7 +236,10 @@ interface CompileProblem {
 function compileProblem(error: unknown): CompileProblem {
   const raw = error instanceof Error ? error.message : String(error);
   const missingRef = (error as { missingRef?: unknown } | undefined)?.missingRef;
-  const place = / at (?:path )?"([^"]*)"/.exec(raw)?.[1] ?? "";
+  // Ajv writes the place as the schema's base id followed by the path it compiled, which may itself
+  // be the URL of a referenced file ("file:///a.jsonfile:///b.json#/properties"): the last URL wins.
+  const written = / at (?:path )?"([^"]*)"/.exec(raw)?.[1] ?? "";
+  const place = written.lastIndexOf("file:") > 0 ? written.slice(written.lastIndexOf("file:")) : written;
   const hashAt = place.indexOf("#");
   const url = place.startsWith("file:") ? (hashAt === -1 ? place : place.slice(0, hashAt)) : undefined;
   let pointer = hashAt === -1 ? "" : place.slice(hashAt + 1);

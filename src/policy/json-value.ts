@@ -18,9 +18,11 @@ export type JsonConversion =
 
 interface Task {
   readonly source: unknown;
-  readonly pointer: string;
   readonly depth: number;
-  readonly store: (value: JsonValue) => void;
+  /** Where the copy goes: the parent's copy and the key (or index) in it; none for the root. */
+  readonly parent?: Task;
+  readonly into?: JsonValue[] | { [key: string]: JsonValue };
+  readonly key?: string | number;
 }
 
 /**
@@ -32,76 +34,65 @@ interface Task {
  * toJsonValue({ when: new Date() });           // { ok: false, pointer: "/when", problem: "..." }
  */
 export function toJsonValue(input: unknown): JsonConversion {
-  let result: JsonValue = null;
-  const stack: Task[] = [{ source: input, pointer: "", depth: 0, store: (value) => (result = value) }];
+  const root: { value: JsonValue } = { value: null };
+  const stack: Task[] = [{ source: input, depth: 0 }];
   let values = 0;
   while (stack.length > 0) {
-    const { source, pointer, depth, store } = stack.pop()!;
+    const task = stack.pop()!;
+    const { source, depth } = task;
     values += 1;
     if (values > MAX_VALUES) {
       return { ok: false, pointer: "", problem: `the document holds more than ${MAX_VALUES} values` };
     }
+    let copy: JsonValue;
     if (source === null || typeof source === "string" || typeof source === "boolean") {
-      store(source);
-      continue;
-    }
-    if (typeof source === "number") {
-      if (!Number.isFinite(source))
-        return { ok: false, pointer, problem: `${source} is not a finite number` };
-      store(source);
-      continue;
-    }
-    if (typeof source !== "object") {
-      return { ok: false, pointer, problem: `a ${typeof source} is not a JSON value` };
-    }
-    if (depth + 1 > MAX_NESTING_DEPTH) {
-      return { ok: false, pointer, problem: `nesting is deeper than ${MAX_NESTING_DEPTH} levels` };
-    }
-    if (Array.isArray(source)) {
-      const copy: JsonValue[] = new Array<JsonValue>(source.length).fill(null);
-      store(copy);
+      copy = source;
+    } else if (typeof source === "number") {
+      if (!Number.isFinite(source)) return failure(task, `${source} is not a finite number`);
+      copy = source;
+    } else if (typeof source !== "object") {
+      return failure(task, `a ${typeof source} is not a JSON value`);
+    } else if (depth + 1 > MAX_NESTING_DEPTH) {
+      return failure(task, `nesting is deeper than ${MAX_NESTING_DEPTH} levels`);
+    } else if (Array.isArray(source)) {
+      const list = new Array<JsonValue>(source.length).fill(null);
       for (let index = source.length - 1; index >= 0; index -= 1) {
         const item: unknown = source[index];
         if (item === undefined)
-          return {
-            ok: false,
-            pointer: childPointer(pointer, index),
-            problem: "undefined is not a JSON value",
-          };
-        stack.push({
-          source: item,
-          pointer: childPointer(pointer, index),
-          depth: depth + 1,
-          store: (value) => (copy[index] = value),
-        });
+          return failure({ source: item, depth, parent: task, key: index }, "undefined is not a JSON value");
+        stack.push({ source: item, depth: depth + 1, parent: task, into: list, key: index });
       }
-      continue;
+      copy = list;
+    } else {
+      const prototype: unknown = Object.getPrototypeOf(source);
+      if (prototype !== Object.prototype && prototype !== null) {
+        const kind = (source as { constructor?: { name?: unknown } }).constructor?.name;
+        return failure(task, `${typeof kind === "string" ? `a ${kind}` : "this object"} is not a JSON value`);
+      }
+      const object: { [key: string]: JsonValue } = {};
+      const keys = Object.keys(source);
+      for (let index = keys.length - 1; index >= 0; index -= 1) {
+        const key = keys[index]!;
+        const item: unknown = (source as Record<string, unknown>)[key];
+        if (item !== undefined)
+          stack.push({ source: item, depth: depth + 1, parent: task, into: object, key });
+      }
+      copy = object;
     }
-    const prototype: unknown = Object.getPrototypeOf(source);
-    if (prototype !== Object.prototype && prototype !== null) {
-      const kind = (source as { constructor?: { name?: unknown } }).constructor?.name;
-      return {
-        ok: false,
-        pointer,
-        problem: `${typeof kind === "string" ? `a ${kind}` : "this object"} is not a JSON value`,
-      };
-    }
-    const copy: { [key: string]: JsonValue } = {};
-    store(copy);
-    const keys = Object.keys(source);
-    for (let index = keys.length - 1; index >= 0; index -= 1) {
-      const key = keys[index]!;
-      const item: unknown = (source as Record<string, unknown>)[key];
-      if (item === undefined) continue;
-      stack.push({
-        source: item,
-        pointer: childPointer(pointer, key),
-        depth: depth + 1,
-        store: (value) => setOwnProperty(copy, key, value),
-      });
-    }
+    if (task.into === undefined) root.value = copy;
+    else if (Array.isArray(task.into)) task.into[task.key as number] = copy;
+    else setOwnProperty(task.into, task.key as string, copy);
   }
-  return { ok: true, value: result };
+  return { ok: true, value: root.value };
+}
+
+/** The problem at `task`, its pointer built only now (the common case never needs it). */
+function failure(task: Task, problem: string): JsonConversion {
+  const segments: (string | number)[] = [];
+  for (let current: Task | undefined = task; current?.key !== undefined; current = current.parent) {
+    segments.push(current.key);
+  }
+  return { ok: false, pointer: childPointer("", ...segments.reverse()), problem };
 }
 
 /** Sets a property, `__proto__` included, without ever touching the object's prototype. */

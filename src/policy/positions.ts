@@ -47,7 +47,7 @@ export function parsePointer(pointer: string): string[] | undefined {
 
 /**
  * A readable name for a pointer, for messages: `/auth/issuers/idp/audience` → `auth.issuers.idp.audience`,
- * `/connection/transports/0` → `connection.transports[0]`. The root is `the policy`.
+ * `/connection/transports/0` → `connection.transports[0]`, `/namespaces/~1chat` → `namespaces["/chat"]`.
  */
 export function describePointer(pointer: string, root = "the document"): string {
   const segments = parsePointer(pointer);
@@ -55,7 +55,8 @@ export function describePointer(pointer: string, root = "the document"): string 
   let text = "";
   for (const segment of segments) {
     if (/^(0|[1-9]\d*)$/.test(segment)) text += `[${segment}]`;
-    else text += text === "" ? segment : `.${segment}`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) text += text === "" ? segment : `.${segment}`;
+    else text += `[${JSON.stringify(segment.length > 80 ? segment.slice(0, 80) + "…" : segment)}]`;
   }
   return text;
 }

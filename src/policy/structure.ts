@@ -25,9 +25,23 @@ export function checkStructure(
 ): boolean {
   const { validate } = policyValidator();
   if (validate(document)) return true;
-  for (const error of validate.errors ?? []) {
-    if (diagnostics.full) break;
-    const finding = describeError(error);
+  const errors = validate.errors ?? [];
+  // A map with a missing key and an unknown one usually has the first misspelled as the second:
+  // one message, at the unknown key, says both.
+  const unknownAt = new Set(
+    errors.filter((error) => error.keyword === "additionalProperties").map((error) => error.instancePath),
+  );
+  const missingAt = new Map<string, string[]>();
+  for (const error of errors) {
+    if (error.keyword !== "required" || !unknownAt.has(error.instancePath)) continue;
+    missingAt.set(error.instancePath, [
+      ...(missingAt.get(error.instancePath) ?? []),
+      String(error.params.missingProperty),
+    ]);
+  }
+  for (const error of errors) {
+    if (error.keyword === "required" && missingAt.has(error.instancePath)) continue;
+    const finding = describeError(error, missingAt.get(error.instancePath));
     if (finding) diagnostics.report(locator, finding.pointer, finding.message, { target: finding.target });
   }
   return false;
@@ -39,7 +53,7 @@ interface Finding {
   readonly target: "key" | "value";
 }
 
-function describeError(error: ErrorObject): Finding | undefined {
+function describeError(error: ErrorObject, missing: readonly string[] = []): Finding | undefined {
   const pointer = error.instancePath;
   const label = describePointer(pointer, ROOT_NAME);
   const params = error.params as Record<string, unknown>;
@@ -60,13 +74,15 @@ function describeError(error: ErrorObject): Finding | undefined {
     case "additionalProperties": {
       const name = String(params.additionalProperty);
       const known = Object.keys((parentSchema.properties ?? {}) as object);
-      const suggestion = closestName(name, known);
+      const suggestion = closestName(name, missing.length > 0 ? missing : known);
       const where = pointer === "" ? "at the top level" : `in ${label}`;
       const hint = suggestion
         ? ` (did you mean ${quote(suggestion)}?)`
-        : known.length > 0
-          ? `; known keys: ${known.join(", ")}`
-          : "";
+        : missing.length > 0
+          ? `; expected ${missing.map(quote).join(", ")}`
+          : known.length > 0
+            ? `; known keys: ${known.join(", ")}`
+            : "";
       return {
         pointer: childPointer(pointer, name),
         target: "key",

@@ -4,7 +4,7 @@
  * recurse ever see it: nesting is measured on the concrete syntax tree without recursion, aliases
  * are capped when the value is built, and the value is then copied with the same limits.
  */
-import { Composer, isCollection, isPair, isScalar, LineCounter, Lexer, Parser, visit } from "yaml";
+import { Composer, isCollection, isScalar, LineCounter, Lexer, Parser, visit } from "yaml";
 import type { CST, Document } from "yaml";
 import type { JsonValue } from "./types.js";
 import type { DiagnosticCollector } from "./diagnostic-collector.js";
@@ -56,7 +56,9 @@ export function parseYamlSource(file: string, text: string, diagnostics: Diagnos
     version: "1.2",
     schema: "core",
     prettyErrors: false,
-    uniqueKeys: true,
+    // The library compares each key with every earlier one (quadratic: a 1 MiB map of short keys
+    // takes minutes); duplicates are found below with a set per map instead.
+    uniqueKeys: false,
     strict: true,
   });
   const documents = Array.from(composer.compose(tokens, true, text.length));
@@ -70,12 +72,7 @@ export function parseYamlSource(file: string, text: string, diagnostics: Diagnos
   let problems = 0;
   for (const error of documents.flatMap((each) => each.errors)) {
     problems += 1;
-    diagnostics.add(
-      file,
-      locator.positionAt(error.pos[0]),
-      "",
-      describeYamlError(error.code, error.message, text, error.pos),
-    );
+    diagnostics.add(file, locator.positionAt(error.pos[0]), "", shortYamlMessage(error.message));
   }
   for (const warning of document.warnings) {
     diagnostics.add(
@@ -96,7 +93,7 @@ export function parseYamlSource(file: string, text: string, diagnostics: Diagnos
       "the file holds more than one YAML document",
     );
   }
-  problems += reportNonStringKeys(document, locator, diagnostics);
+  problems += reportBadKeys(document, locator, diagnostics);
   if (problems > 0) return { locator };
 
   if (document.contents === null || (isScalar(document.contents) && document.contents.value === null)) {
@@ -181,49 +178,49 @@ function findDeepCstNesting(tokens: readonly CST.Token[]): number | undefined {
 }
 
 /**
- * Map keys must be plain strings: a collection as a key cannot become a property name, and a
- * number or boolean key (`1:`, `true:`) is almost always a name that lost its quotes.
+ * Map keys must be plain strings, each once per map: a collection as a key cannot become a property
+ * name, a number or boolean key (`1:`, `true:`) is almost always a name that lost its quotes, and a
+ * duplicate key would silently replace the first one.
  */
-function reportNonStringKeys(
+function reportBadKeys(
   document: Document.Parsed,
   locator: SourceLocator,
   diagnostics: DiagnosticCollector,
 ): number {
   let count = 0;
+  const report = (key: unknown, message: string): void => {
+    count += 1;
+    const offset = (key as { range?: [number, number, number] } | null)?.range?.[0];
+    diagnostics.add(
+      locator.file,
+      offset === undefined ? { line: 1, col: 1 } : locator.positionAt(offset),
+      "",
+      message,
+    );
+  };
   visit(document, {
-    Pair(_key, pair) {
-      if (!isPair(pair)) return;
-      const key = pair.key;
-      const offset = (key as { range?: [number, number, number] } | null)?.range?.[0];
-      const position = offset === undefined ? { line: 1, col: 1 } : locator.positionAt(offset);
-      if (isCollection(key) || (key !== null && !isScalar(key))) {
-        count += 1;
-        diagnostics.add(locator.file, position, "", "a map key must be a string, not a collection or alias");
-        return visit.SKIP;
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (isCollection(key) || (key !== null && !isScalar(key))) {
+          report(key, "a map key must be a string, not a collection or alias");
+        } else if (isScalar(key) && typeof key.value !== "string") {
+          const shown =
+            key.value === null ? "an empty key" : `key ${String(key.value)} is a ${typeof key.value}`;
+          report(key, `${shown}; map keys are strings (quote it)`);
+        } else if (isScalar(key)) {
+          const name = key.value as string;
+          if (seen.has(name))
+            report(key, `duplicate key ${JSON.stringify(name.length > 80 ? name.slice(0, 80) + "…" : name)}`);
+          seen.add(name);
+        } else {
+          report(key, "an empty key; map keys are strings");
+        }
       }
-      if (isScalar(key) && typeof key.value !== "string") {
-        count += 1;
-        const shown =
-          key.value === null ? "an empty key" : `key ${String(key.value)} is a ${typeof key.value}`;
-        diagnostics.add(locator.file, position, "", `${shown}; map keys are strings (quote it)`);
-      }
-      return undefined;
     },
   });
   return count;
-}
-
-function describeYamlError(
-  code: string,
-  message: string,
-  text: string,
-  pos: readonly [number, number],
-): string {
-  if (code === "DUPLICATE_KEY") {
-    const key = text.slice(pos[0], Math.min(pos[1], pos[0] + 80)).trim();
-    return key ? `duplicate key ${key}` : "duplicate key";
-  }
-  return shortYamlMessage(message);
 }
 
 /** The YAML library's message without its trailing source excerpt. */
