@@ -124,5 +124,5 @@ function parseBareOrigin(value: string): URL | undefined {
 
 /** One or more non-empty labels separated by dots: what a `*.` wildcard stands for. */
 function isLabelSequence(prefix: string): boolean {
-  return prefix.length > 0 && !prefix.startsWith(".") && !prefix.includes("..");
+  return prefix.length > 0 && !prefix.startsWith(".") && !prefix.endsWith(".") && !prefix.includes("..");
 }

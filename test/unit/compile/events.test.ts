@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { createEventAjv } from "../../../src/policy/ajv.js";
+import { compileEventValidators, isReservedEventName } from "../../../src/compile/events.js";
+import { PolicyCompileError } from "../../../src/compile/compile-error.js";
+
+describe("compile: event validators", () => {
+  const ajv = () => createEventAjv(new Map());
+
+  it("treats schema: S as args: [S] and compiles one validator per position", () => {
+    const events = compileEventValidators(
+      "/chat",
+      {
+        message: { schema: { type: "string" } },
+        move: { args: [{ type: "integer" }, { type: "integer" }] },
+        ping: { args: [] },
+      },
+      ajv(),
+    );
+    assert.equal(events.get("message")?.args.length, 1);
+    assert.equal(events.get("message")?.args[0]?.validate?.("hi"), true);
+    assert.equal(events.get("move")?.args[1]?.validate?.(1.5), false);
+    assert.deepEqual(events.get("ping")?.args, []);
+  });
+
+  it("gives a binary position a size limit instead of a validator", () => {
+    const events = compileEventValidators(
+      "/",
+      { upload: { args: [{ binary: { maxBytes: "1KiB" } }] } },
+      ajv(),
+    );
+    assert.deepEqual(events.get("upload")?.args[0], { binaryMaxBytes: 1024 });
+  });
+
+  it("refuses reserved names, events without arguments, bad schemas and asynchronous schemas", () => {
+    const compile = (events: Record<string, unknown>): unknown =>
+      compileEventValidators("/", events as never, ajv());
+    for (const name of [
+      "error",
+      "connect",
+      "disconnecting",
+      "newListener",
+      "sockguard:denied",
+      "sockguard:reauth",
+      "42",
+    ]) {
+      assert.throws(() => compile({ [name]: { args: [] } }), PolicyCompileError, name);
+    }
+    assert.throws(() => compile({ e: {} }), /needs `schema` or `args`/);
+    assert.throws(() => compile({ e: { schema: { type: "string", bogus: 1 } } }), /does not compile/);
+    assert.throws(() => compile({ e: { schema: { $async: true, type: "string" } } }), /asynchronous/);
+  });
+
+  it("knows the names no policy can declare", () => {
+    for (const name of [
+      "error",
+      "connect_error",
+      "new_namespace",
+      "removeListener",
+      "sockguard:x",
+      "0",
+      "123",
+    ]) {
+      assert.equal(isReservedEventName(name), true, name);
+    }
+    for (const name of ["message", "constructor", "__proto__", "1a", ""]) {
+      assert.equal(isReservedEventName(name), false, name);
+    }
+  });
+});
