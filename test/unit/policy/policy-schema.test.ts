@@ -135,12 +135,11 @@ describe("schemas/policy.schema.json", () => {
       return found;
     }
     function declaration<T extends ts.Node>(name: string, guard: (node: ts.Node) => node is T): T {
-      const found = source.statements.find(
-        (statement) =>
-          guard(statement) && (statement as unknown as { name: ts.Identifier }).name.text === name,
-      );
-      if (!found) throw new Error(`src/policy/types.ts declares no ${name}`);
-      return found as T;
+      for (const statement of source.statements) {
+        if (guard(statement) && (statement as unknown as { name: ts.Identifier }).name.text === name)
+          return statement;
+      }
+      throw new Error(`src/policy/types.ts declares no ${name}`);
     }
     const interfaceMembers = (name: string): Map<string, boolean> =>
       membersOf(declaration(name, ts.isInterfaceDeclaration).members);
