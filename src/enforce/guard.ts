@@ -221,17 +221,28 @@ class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   }
 
   async #reloadNow(): Promise<ReloadOutcome> {
-    const result = compileLoaded(await loadSource(this.#source), this.#compileContext);
-    if (!result.ok) {
-      this.emit("reloadFailed", { diagnostics: result.diagnostics });
-      return { ok: false, diagnostics: result.diagnostics };
+    const result = await loadSource(this.#source);
+    const applied = this.applyLoadResult(result);
+    if (!applied.ok) {
+      this.emit("reloadFailed", { diagnostics: applied.diagnostics });
+      return applied;
     }
-    const changed = result.compiled.version !== this.#holder.current.version;
-    if (changed) {
-      this.swapPolicy(result.compiled);
-      this.emit("reload", { version: result.compiled.version, files: result.compiled.files });
-    }
-    return { ok: true, version: result.compiled.version, changed };
+    if (applied.changed) this.emit("reload", { version: applied.version, files: this.#holder.current.files });
+    return applied;
+  }
+
+  /**
+   * Compiles a load result and, when it differs from the policy in force, puts it in force with
+   * {@link swapPolicy}. A result with errors, or one that does not compile, changes nothing and
+   * comes back as diagnostics. This is the whole of a reload once the files are read: a file
+   * watcher calls it with each new load.
+   */
+  applyLoadResult(result: PolicyLoadResult): ReloadOutcome {
+    const compiled = compileLoaded(result, this.#compileContext);
+    if (!compiled.ok) return { ok: false, diagnostics: compiled.diagnostics };
+    const changed = compiled.compiled.version !== this.#holder.current.version;
+    if (changed) this.swapPolicy(compiled.compiled);
+    return { ok: true, version: compiled.compiled.version, changed };
   }
 
   revoke(target: RevocationTarget): number {
