@@ -2,7 +2,7 @@
  * How a file appears in a message: relative to the policy's directory when it is inside it (with
  * forward slashes), absolute otherwise. `file://` URLs are shown as paths, keeping their fragment.
  */
-import { relative, sep } from "node:path";
+import { isAbsolute, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -22,5 +22,10 @@ export function displayPath(urlOrPath: string, baseDir: string): string {
     }
   }
   const shown = relative(baseDir, path);
-  return (shown === "" || shown.startsWith("..") ? path : shown.split(sep).join("/")) + fragment;
+  if (shown === "") return "." + fragment;
+  return (
+    (shown === ".." || shown.startsWith(`..${sep}`) || isAbsolute(shown)
+      ? path
+      : shown.split(sep).join("/")) + fragment
+  );
 }

@@ -1,0 +1,82 @@
+/**
+ * The command line: `sockguard validate [files...] [--format text|json|github] [--strict]`,
+ * `--help`, `--version`. Exit status 0 when every file is valid, 1 when one is not, 2 for bad usage
+ * or a file that cannot be read.
+ */
+import { parseArgs } from "node:util";
+import { COMMAND_HELP, VALIDATE_HELP } from "./usage.js";
+import { packageVersion } from "./version.js";
+import { OUTPUT_FORMATS, validateFiles, type OutputFormat } from "./validate.js";
+
+/** Where the command writes, and what it knows about its surroundings. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Paths in output are shown relative to this directory when they are inside it. */
+  readonly cwd: string;
+  /** Colour the text output (a terminal, and NO_COLOR unset). */
+  readonly colour: boolean;
+}
+
+export const EXIT_VALID = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * Runs the command for `args` (without `node` and the script); resolves to the exit status.
+ *
+ * @example
+ * const status = await runCli(["validate", "policies/chat.yaml", "--format", "json"], io);
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        format: { type: "string", short: "f" },
+        strict: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+    });
+  } catch (error) {
+    return usageError(io, error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  const [command, ...files] = positionals;
+
+  if (values.version) {
+    io.stdout(`${packageVersion()}\n`);
+    return EXIT_VALID;
+  }
+  if (command === undefined || command === "help") {
+    if (values.help || command === "help") {
+      io.stdout(COMMAND_HELP);
+      return EXIT_VALID;
+    }
+    return usageError(io, "no command given");
+  }
+  if (command !== "validate") return usageError(io, `unknown command "${command}"`);
+  if (values.help) {
+    io.stdout(VALIDATE_HELP);
+    return EXIT_VALID;
+  }
+  const format = values.format ?? "text";
+  if (!isOutputFormat(format)) {
+    return usageError(io, `--format must be one of ${OUTPUT_FORMATS.join(", ")}, not "${format}"`);
+  }
+  if (files.length === 0) return usageError(io, "validate needs at least one policy file");
+  return validateFiles(files, { format, strict: values.strict ?? false }, io);
+}
+
+function isOutputFormat(format: string): format is OutputFormat {
+  return (OUTPUT_FORMATS as readonly string[]).includes(format);
+}
+
+function usageError(io: CliIo, problem: string): number {
+  io.stderr(`sockguard: ${problem}\nRun "sockguard --help" for usage.\n`);
+  return EXIT_USAGE;
+}

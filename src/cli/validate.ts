@@ -1,0 +1,136 @@
+/**
+ * `sockguard validate`: loads each file exactly as the guard would, and reports what it found in
+ * the chosen format. A file that cannot be read at all is a usage problem (exit 2), not an invalid
+ * policy (exit 1).
+ */
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Diagnostic } from "../policy/diagnostic.js";
+import { displayPath } from "../policy/display-path.js";
+import { loadPolicy } from "../policy/load.js";
+import type { CliIo } from "./run.js";
+import { formatText } from "./format-text.js";
+import { formatJson } from "./format-json.js";
+import { formatGithub } from "./format-github.js";
+
+export const OUTPUT_FORMATS = ["text", "json", "github"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export interface ValidateOptions {
+  readonly format: OutputFormat;
+  /** Warnings make a file invalid too. */
+  readonly strict: boolean;
+}
+
+/** A diagnostic as shown: its file relative to the working directory when inside it; line 0 when it has no position. */
+export type ShownDiagnostic = Omit<Diagnostic, "file"> & { readonly file: string };
+
+/** The outcome for one file given on the command line. */
+export interface FileReport {
+  /** The file as shown (relative to the working directory when inside it). */
+  readonly file: string;
+  /** False when the file could not be read at all. */
+  readonly readable: boolean;
+  readonly valid: boolean;
+  readonly diagnostics: readonly ShownDiagnostic[];
+  /** Every file the policy depends on (itself, schema files, key files), as shown. */
+  readonly files: readonly string[];
+  /** The policy's version hash, when it could be read. */
+  readonly version?: string;
+}
+
+export interface Summary {
+  readonly files: number;
+  readonly errors: number;
+  readonly warnings: number;
+  readonly invalidFiles: number;
+  readonly unreadableFiles: number;
+  readonly strict: boolean;
+}
+
+/**
+ * Validates `files` (relative to `io.cwd`), writes the report, returns the exit status.
+ *
+ * @example
+ * const status = await validateFiles(["policies/chat.yaml"], { format: "text", strict: false }, io);
+ */
+export async function validateFiles(
+  files: readonly string[],
+  options: ValidateOptions,
+  io: CliIo,
+): Promise<number> {
+  const reports: FileReport[] = [];
+  for (const given of files) reports.push(await validateFile(given, options.strict, io.cwd));
+  const summary: Summary = {
+    files: reports.length,
+    errors: count(reports, "error"),
+    warnings: count(reports, "warning"),
+    invalidFiles: reports.filter((report) => !report.valid).length,
+    unreadableFiles: reports.filter((report) => !report.readable).length,
+    strict: options.strict,
+  };
+  const output =
+    options.format === "json"
+      ? formatJson(reports, summary)
+      : options.format === "github"
+        ? formatGithub(reports, summary)
+        : formatText(reports, summary, io.colour);
+  io.stdout(output);
+  if (summary.unreadableFiles > 0) return 2;
+  return summary.invalidFiles > 0 ? 1 : 0;
+}
+
+async function validateFile(given: string, strict: boolean, cwd: string): Promise<FileReport> {
+  const path = resolve(cwd, given);
+  const shown = displayPath(path, cwd);
+  const unreadable = await whyUnreadable(path);
+  if (unreadable) {
+    const diagnostic: ShownDiagnostic = {
+      file: shown,
+      line: 0,
+      col: 0,
+      path: "",
+      message: `cannot read: ${unreadable}`,
+      severity: "error",
+    };
+    return { file: shown, readable: false, valid: false, diagnostics: [diagnostic], files: [shown] };
+  }
+  const result = await loadPolicy(path);
+  const diagnostics = result.diagnostics.map((diagnostic) => ({
+    ...diagnostic,
+    file: displayPath(diagnostic.file, cwd),
+  }));
+  const failing = diagnostics.some((d) => d.severity === "error" || (strict && d.severity === "warning"));
+  return {
+    file: shown,
+    readable: true,
+    valid: !failing,
+    diagnostics,
+    files: result.files.map((file) => displayPath(file, cwd)),
+    version: result.version,
+  };
+}
+
+/** Why the file cannot be opened as a policy, or `undefined` when it can. */
+async function whyUnreadable(path: string): Promise<string | undefined> {
+  try {
+    const stats = await stat(path);
+    if (stats.isDirectory()) return "it is a directory";
+    if (!stats.isFile()) return "it is not a regular file";
+    await access(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return "no such file";
+    if (code === "EACCES" || code === "EPERM") return "permission denied";
+    return "the file cannot be read";
+  }
+}
+
+function count(reports: readonly FileReport[], severity: Diagnostic["severity"]): number {
+  return reports.reduce(
+    (total, report) => total + report.diagnostics.filter((d) => d.severity === severity).length,
+    0,
+  );
+}
