@@ -89,7 +89,9 @@ export function decodeText(bytes: Buffer): SourceRead {
       missing: false,
     };
   }
-  return { ok: true, bytes, text: bytes.toString("utf8") };
+  const text = bytes.toString("utf8");
+  // A byte order mark is not content, and editors do not count it in columns.
+  return { ok: true, bytes, text: text.startsWith("\uFEFF") ? text.slice(1) : text };
 }
 
 async function readAtMost(handle: Awaited<ReturnType<typeof open>>, limit: number): Promise<Buffer> {

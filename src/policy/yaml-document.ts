@@ -29,14 +29,6 @@ export interface ParsedSource {
  */
 export function parseYamlSource(file: string, text: string, diagnostics: DiagnosticCollector): ParsedSource {
   const lineCounter = new LineCounter();
-  const firstLine: SourceLocator = {
-    file,
-    locate: () => ({ line: 1, col: 1 }),
-    positionAt: (offset) => {
-      const { line, col } = lineCounter.linePos(offset);
-      return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
-    },
-  };
 
   // Flow collections (`[[[[...`) are the cheapest way to nest deeply; the lexer alone finds them fast.
   const flowTooDeep = findDeepFlowNesting(text);
@@ -48,7 +40,7 @@ export function parseYamlSource(file: string, text: string, diagnostics: Diagnos
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
   const tooDeep = findDeepCstNesting(tokens);
   if (tooDeep !== undefined) {
-    diagnostics.add(file, firstLine.positionAt(tooDeep), "", tooDeepMessage());
+    diagnostics.add(file, textPosition(text, tooDeep), "", tooDeepMessage());
     return {};
   }
 
