@@ -9,7 +9,7 @@
  * const guard = await sockguard(io, { policy: "policies/chat.yaml" });
  * guard.on("decision", (decision) => console.log(decision));
  */
-export { sockguard } from "./enforce/guard.js";
+export { sockguard } from "./sockguard.js";
 export { loadPolicy } from "./policy/load.js";
 
 export type {

@@ -1,21 +1,20 @@
 /**
- * `sockguard(io, options)`: loads and compiles the policy, registers the guard's hooks on the
- * Socket.IO server once, and returns the {@link Guard} that swaps policies, revokes sockets and
- * reports decisions.
+ * The guard: registers its hooks on a Socket.IO server once, keeps the policy in force in one
+ * holder, and is the {@link Guard} handle the app holds (decisions, reloads, revocation).
  *
  * The hooks never change after registration (Socket.IO cannot unregister middleware); they read the
- * policy from one holder, and a reload replaces the holder's value in one assignment
- * ({@link SockguardGuard.swapPolicy}).
+ * policy from the holder, and putting a new policy in force is one assignment
+ * ({@link SockguardGuard.swapPolicy}). Where new policies come from (a watched file, a policy
+ * object) is a {@link PolicyFollower} that `sockguard()` attaches.
  */
 import { EventEmitter } from "node:events";
 import type { Server } from "socket.io";
-import { createCompileContext, warmIssuerKeys } from "../compile/auth.js";
+import { warmIssuerKeys, type CompileContext } from "../compile/auth.js";
 import { compilePolicy } from "../compile/compile.js";
 import { PolicyCompileError } from "../compile/compile-error.js";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { Decision } from "../decisions.js";
 import { POLICY_OBJECT_FILE, hasErrors, type Diagnostic } from "../policy/diagnostic.js";
-import { checkPolicyObject, loadPolicy } from "../policy/load.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { Policy } from "../policy/types.js";
 import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context.js";
@@ -28,13 +27,13 @@ import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 import { watchTokenExpiry } from "./token-lifetime.js";
 
-/** Options of {@link sockguard}. */
+/** Options of `sockguard()`. */
 export interface SockguardOptions {
   /** A policy file, or an already-parsed policy object (checked the same way, never watched). */
   readonly policy: string | Policy;
   /** Re-read the policy file when it or a file it references changes. Default true for a file. */
   readonly watch?: boolean;
-  /** Where warnings go (engine options that need a restart, a throwing listener). Default: `console`. */
+  /** Where warnings and reload lines go (never tokens or payloads). Default: warnings and errors to `console`. */
   readonly logger?: Logger;
   /** Which decisions the `decision` event reports: denials only (default), or allows too. */
   readonly decisions?: "denials" | "all";
@@ -51,7 +50,7 @@ export interface ReloadFailedEvent {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** What {@link Guard.reload} did. */
+/** What {@link Guard.reload} did. `changed` is false when the policy read is the one already in force. */
 export type ReloadOutcome =
   | { readonly ok: true; readonly version: string; readonly changed: boolean }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
@@ -75,6 +74,12 @@ export interface Guard extends EventEmitter<GuardEvents> {
   close(): Promise<void>;
 }
 
+/** Where later policies come from: re-read on demand, and stopped when the guard closes. */
+export interface PolicyFollower {
+  reload(): Promise<ReloadOutcome>;
+  close(): Promise<void>;
+}
+
 /** `sockguard()` rejects with this when the first policy does not load. */
 export class PolicyLoadError extends Error {
   readonly diagnostics: readonly Diagnostic[];
@@ -92,48 +97,37 @@ export class PolicyLoadError extends Error {
   }
 }
 
-type PolicySource =
-  | { readonly kind: "file"; readonly path: string }
-  | { readonly kind: "object"; readonly value: unknown; readonly baseDir: string };
-
-type Compiled =
+/** A compiled policy, or the diagnostics saying why there is none. */
+export type CompileOutcome =
   | { readonly ok: true; readonly compiled: CompiledPolicy }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
-const guardedServers = new WeakSet<Server>();
-
 /**
- * Guards a Socket.IO server with a policy. Call it before registering handlers; it works whether
- * the server is attached to its HTTP server yet or not. Rejects with {@link PolicyLoadError} when
- * the policy does not load (a server never starts unguarded), and with an `Error` for a Socket.IO
- * setup the guard cannot protect (connection state recovery that skips middleware).
+ * Compiles a load result, turning a load with errors or a compile failure into diagnostics.
  *
  * @example
- * const io = new Server(httpServer);
- * const guard = await sockguard(io, { policy: "policies/chat.yaml" });
- * guard.on("decision", (decision) => logger.info(decision));
- * io.of("/chat").on("connection", (socket) => { ... });
+ * const outcome = compileLoaded(await loadPolicy(path), context);
+ * if (!outcome.ok) throw new PolicyLoadError(outcome.diagnostics);
  */
-export async function sockguard(io: Server, options: SockguardOptions): Promise<Guard> {
-  if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
-  refuseUnguardableSetup(io);
-  const source = policySource(options.policy);
-  const context = createCompileContext();
-  const first = compileLoaded(await loadSource(source), context);
-  if (!first.ok) {
-    context.remoteKeySets.close();
-    throw new PolicyLoadError(first.diagnostics);
+export function compileLoaded(result: PolicyLoadResult, context: CompileContext): CompileOutcome {
+  if (hasErrors(result.diagnostics) || !result.policy) return { ok: false, diagnostics: result.diagnostics };
+  try {
+    return { ok: true, compiled: compilePolicy(result, context) };
+  } catch (error) {
+    const file = result.files[0] ?? POLICY_OBJECT_FILE;
+    const path = error instanceof PolicyCompileError ? error.path : [];
+    return {
+      ok: false,
+      diagnostics: [...result.diagnostics, errorDiagnostic(file, path, describeError(error))],
+    };
   }
-  if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
-  guardedServers.add(io);
-  return new SockguardGuard(io, options, source, first.compiled, context);
 }
 
 /**
- * Connection state recovery restores a socket without running namespace middleware unless told
- * otherwise: such a socket would skip every check of the guard.
+ * Refuses a Socket.IO setup the guard cannot protect: connection state recovery restores a socket
+ * without running namespace middleware unless told otherwise, so it would skip every check.
  */
-function refuseUnguardableSetup(io: Server): void {
+export function refuseUnguardableSetup(io: Server): void {
   const recovery = io._opts.connectionStateRecovery;
   if (recovery && recovery.skipMiddlewares !== false) {
     throw new Error(
@@ -145,25 +139,29 @@ function refuseUnguardableSetup(io: Server): void {
   }
 }
 
-class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
+/**
+ * The guard of one Socket.IO server. Constructing it registers every hook, with `first` in force.
+ *
+ * @example
+ * const guard = new SockguardGuard(io, { logger: console }, compiled, context);
+ * guard.follow(follower); // where reload() gets new policies
+ */
+export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   readonly #holder: PolicyHolder;
   readonly #ctx: GuardContext;
-  readonly #source: PolicySource;
-  readonly #compileContext: ReturnType<typeof createCompileContext>;
+  readonly #compileContext: CompileContext & { readonly remoteKeySets: { close(): void } };
   readonly #engineOptions: EngineOptions;
   readonly #logger: Logger;
-  #reloads: Promise<unknown> = Promise.resolve();
+  #follower: PolicyFollower | undefined;
   #closed = false;
 
   constructor(
     io: Server,
-    options: SockguardOptions,
-    source: PolicySource,
+    options: Pick<SockguardOptions, "logger" | "decisions">,
     first: CompiledPolicy,
-    compileContext: ReturnType<typeof createCompileContext>,
+    compileContext: CompileContext & { readonly remoteKeySets: { close(): void } },
   ) {
     super();
-    this.#source = source;
     this.#compileContext = compileContext;
     this.#logger = options.logger ?? defaultLogger;
     this.#holder = { current: first };
@@ -198,6 +196,16 @@ class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     return this.#holder.current.version;
   }
 
+  /** The logger the guard writes to (the app's, or the default). */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /** Sets where {@link reload} gets new policies from. */
+  follow(follower: PolicyFollower): void {
+    this.#follower = follower;
+  }
+
   /**
    * Puts `compiled` in force: one assignment of the holder, then the engine's options, the live
    * sockets it no longer admits, and the expiry timers of those it keeps.
@@ -212,37 +220,23 @@ class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     );
   }
 
-  reload(): Promise<ReloadOutcome> {
-    if (this.#closed) return Promise.reject(new Error("sockguard: the guard is closed"));
-    // Reloads run one after another, so the last one started is the one left in force.
-    const run = this.#reloads.then(() => this.#reloadNow());
-    this.#reloads = run.catch(() => undefined);
-    return run;
-  }
-
-  async #reloadNow(): Promise<ReloadOutcome> {
-    const result = await loadSource(this.#source);
-    const applied = this.applyLoadResult(result);
-    if (!applied.ok) {
-      this.emit("reloadFailed", { diagnostics: applied.diagnostics });
-      return applied;
-    }
-    if (applied.changed) this.emit("reload", { version: applied.version, files: this.#holder.current.files });
-    return applied;
-  }
-
   /**
-   * Compiles a load result and, when it differs from the policy in force, puts it in force with
-   * {@link swapPolicy}. A result with errors, or one that does not compile, changes nothing and
-   * comes back as diagnostics. This is the whole of a reload once the files are read: a file
-   * watcher calls it with each new load.
+   * Compiles a load result and puts it in force with {@link swapPolicy}. A result with errors, or
+   * one that does not compile, changes nothing and comes back as diagnostics. This is the whole of
+   * a reload once the files are read.
    */
   applyLoadResult(result: PolicyLoadResult): ReloadOutcome {
-    const compiled = compileLoaded(result, this.#compileContext);
-    if (!compiled.ok) return { ok: false, diagnostics: compiled.diagnostics };
-    const changed = compiled.compiled.version !== this.#holder.current.version;
-    if (changed) this.swapPolicy(compiled.compiled);
-    return { ok: true, version: compiled.compiled.version, changed };
+    const outcome = compileLoaded(result, this.#compileContext);
+    if (!outcome.ok) return { ok: false, diagnostics: outcome.diagnostics };
+    const changed = outcome.compiled.version !== this.#holder.current.version;
+    this.swapPolicy(outcome.compiled);
+    return { ok: true, version: outcome.compiled.version, changed };
+  }
+
+  reload(): Promise<ReloadOutcome> {
+    if (this.#closed) return Promise.reject(new Error("sockguard: the guard is closed"));
+    if (!this.#follower) return Promise.resolve({ ok: true, version: this.version, changed: false });
+    return this.#follower.reload();
   }
 
   revoke(target: RevocationTarget): number {
@@ -253,7 +247,7 @@ class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#reloads;
+    await this.#follower?.close();
     forEachGuardedSocket(this.#ctx, (_socket, state) => {
       state.expiry?.cancel();
       state.expiry = undefined;
@@ -287,46 +281,8 @@ class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   }
 }
 
-function policySource(policy: SockguardOptions["policy"]): PolicySource {
-  if (typeof policy === "string") return { kind: "file", path: policy };
-  if (typeof policy === "object" && policy !== null)
-    return { kind: "object", value: policy, baseDir: process.cwd() };
-  throw new TypeError("sockguard: options.policy must be a policy file path or a policy object");
-}
-
-async function loadSource(source: PolicySource): Promise<PolicyLoadResult> {
-  try {
-    return source.kind === "file"
-      ? await loadPolicy(source.path)
-      : await checkPolicyObject(source.value, source.baseDir);
-  } catch (error) {
-    const file = source.kind === "file" ? source.path : POLICY_OBJECT_FILE;
-    return {
-      diagnostics: [errorDiagnostic(file, [], `the policy could not be read: ${describeError(error)}`)],
-      files: [],
-      version: "",
-    };
-  }
-}
-
-/** Load result → compiled policy, or the diagnostics saying why not. */
-function compileLoaded(result: PolicyLoadResult, context: ReturnType<typeof createCompileContext>): Compiled {
-  if (hasErrors(result.diagnostics) || !result.policy) {
-    return { ok: false, diagnostics: result.diagnostics };
-  }
-  try {
-    return { ok: true, compiled: compilePolicy(result, context) };
-  } catch (error) {
-    const file = result.files[0] ?? POLICY_OBJECT_FILE;
-    const path = error instanceof PolicyCompileError ? error.path : [];
-    return {
-      ok: false,
-      diagnostics: [...result.diagnostics, errorDiagnostic(file, path, describeError(error))],
-    };
-  }
-}
-
-function errorDiagnostic(file: string, path: readonly string[], message: string): Diagnostic {
+/** A diagnostic for a problem that has no position in a file (a file that cannot be read, a compile error). */
+export function errorDiagnostic(file: string, path: readonly string[], message: string): Diagnostic {
   const pointer = path.map((key) => `/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
   return { file, line: 0, col: 0, path: pointer, message, severity: "error" };
 }
@@ -336,7 +292,8 @@ function formatDiagnostic(d: Diagnostic): string {
   return `${where}: ${d.message}`;
 }
 
-function describeError(error: unknown): string {
+/** An error's message, for logs and diagnostics. */
+export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 

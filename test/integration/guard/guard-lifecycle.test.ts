@@ -99,7 +99,7 @@ describe("guard: lifecycle", () => {
     await assert.rejects(sockguard(io, { policy }), /already guarded/);
   });
 
-  it("reload() puts an edited policy in force and reports it; an unchanged file changes nothing", async () => {
+  it("reload() re-reads the file now and puts an edit in force, saying whether the version changed", async () => {
     const { url, guard, policyFile } = await guardedServer({ "policy.yaml": CHAT_AND_NEWS });
     const reloads: ReloadEvent[] = [];
     guard.on("reload", (event) => reloads.push(event));
@@ -111,14 +111,38 @@ describe("guard: lifecycle", () => {
 
     await writeFile(policyFile, CHAT_ONLY_SHOUT);
     const outcome = await guard.reload();
-    assert.equal(outcome.ok && outcome.changed, true);
+    assert.deepEqual(outcome, { ok: true, version: guard.version, changed: true });
     assert.notEqual(guard.version, firstVersion);
-    assert.deepEqual(reloads, [{ version: guard.version, files: [policyFile] }]);
+    assert.deepEqual(reloads.at(-1), { version: guard.version, files: [policyFile] });
     assert.equal(
       ((await emitWithReply(client, "say", "hi")) as { error: { code: string } }).error.code,
       "event_not_allowed",
     );
     assert.equal(await emitWithReply(client, "shout", "HI"), "handled");
+  });
+
+  it("follows the policy file: an edit is in force without a call to reload()", async () => {
+    const dir = await writePolicyFiles(cleanup, { "policy.yaml": CHAT_AND_NEWS });
+    const policyFile = join(dir, "policy.yaml");
+    let guard: Guard | undefined;
+    const { io, url } = await startTestServer(cleanup, {
+      beforeListen: async (server) => {
+        guard = await sockguard(server, { policy: policyFile, logger: quietLogger() });
+        cleanup.add(() => guard!.close());
+      },
+    });
+    io.of("/chat").on("connection", (socket) =>
+      socket.on("say", (_text: string, ack: (r: string) => void) => ack("handled")),
+    );
+    const client = createClient(cleanup, url, "/chat", { transports: ["websocket"] });
+    await connected(client);
+    const reloaded = nextEvent<[ReloadEvent]>(guard!, "reload", 5000);
+    await writeFile(policyFile, CHAT_ONLY_SHOUT);
+    assert.equal((await reloaded)[0].version, guard!.version);
+    assert.equal(
+      ((await emitWithReply(client, "say", "hi")) as { error: { code: string } }).error.code,
+      "event_not_allowed",
+    );
   });
 
   it("keeps the policy in force when an edit does not load, and reports why", async () => {

@@ -1,0 +1,145 @@
+/**
+ * `sockguard(io, options)`: the public entry point. It reads and compiles the first policy, puts
+ * the guard in place, and connects the guard to where later policies come from: a policy file is
+ * followed by a {@link PolicyReloader} (watched unless `watch: false`), a policy object is checked
+ * again on `reload()`.
+ */
+import type { Server } from "socket.io";
+import { createCompileContext } from "./compile/auth.js";
+import {
+  compileLoaded,
+  describeError,
+  errorDiagnostic,
+  PolicyLoadError,
+  refuseUnguardableSetup,
+  SockguardGuard,
+  type Guard,
+  type PolicyFollower,
+  type ReloadOutcome,
+  type SockguardOptions,
+} from "./enforce/guard.js";
+import { POLICY_OBJECT_FILE, hasErrors } from "./policy/diagnostic.js";
+import { checkPolicyObject, loadPolicy } from "./policy/load.js";
+import type { PolicyLoadResult } from "./policy/loaded.js";
+import { PolicyReloader } from "./reload/reloader.js";
+
+const guardedServers = new WeakSet<Server>();
+
+/**
+ * Guards a Socket.IO server with a policy. Call it before registering handlers, and preferably
+ * before `listen()`; it works whether the server is attached to its HTTP server yet or not.
+ * Rejects with a `PolicyLoadError` (its `diagnostics` say where) when the policy does not load, so
+ * a server never runs unguarded, and with an `Error` for a Socket.IO setup the guard cannot protect
+ * (connection state recovery that skips middleware).
+ *
+ * @example
+ * const io = new Server(httpServer);
+ * const guard = await sockguard(io, { policy: "policies/chat.yaml" });
+ * guard.on("decision", (decision) => logger.info(decision));
+ * io.of("/chat").on("connection", (socket) => { ... });
+ */
+export async function sockguard(io: Server, options: SockguardOptions): Promise<Guard> {
+  const policy = options?.policy;
+  if (typeof policy !== "string" && (typeof policy !== "object" || policy === null)) {
+    throw new TypeError("sockguard: options.policy must be a policy file path or a policy object");
+  }
+  if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
+  refuseUnguardableSetup(io);
+
+  const context = createCompileContext();
+  const load = (): Promise<PolicyLoadResult> =>
+    typeof policy === "string" ? loadPolicy(policy) : checkPolicyObject(policy);
+  const firstLoad = await loadSafely(load, typeof policy === "string" ? policy : POLICY_OBJECT_FILE);
+  const first = compileLoaded(firstLoad, context);
+  if (!first.ok) {
+    context.remoteKeySets.close();
+    throw new PolicyLoadError(first.diagnostics);
+  }
+  if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
+  guardedServers.add(io);
+
+  const guard = new SockguardGuard(io, options, first.compiled, context);
+  if (typeof policy === "string") {
+    await followPolicyFile(guard, policy, firstLoad, options.watch ?? true);
+  } else {
+    guard.follow(followPolicyObject(guard, load));
+  }
+  return guard;
+}
+
+/** A policy file: a reloader reads it (and watches it) and hands every good load to the guard. */
+async function followPolicyFile(
+  guard: SockguardGuard,
+  path: string,
+  firstLoad: PolicyLoadResult,
+  watch: boolean,
+): Promise<void> {
+  const reloader = new PolicyReloader({
+    path,
+    load: loadPolicy,
+    apply: (result) => {
+      const outcome = guard.applyLoadResult(result);
+      return outcome.ok ? {} : { diagnostics: outcome.diagnostics };
+    },
+    watch,
+    logger: guard.logger,
+  });
+  reloader.on("reload", ({ version, files }) => guard.emit("reload", { version, files }));
+  reloader.on("reloadFailed", ({ diagnostics }) => guard.emit("reloadFailed", { diagnostics }));
+  guard.follow({
+    reload: async () => {
+      const before = guard.version;
+      const outcome = await reloader.reload();
+      switch (outcome.status) {
+        case "applied":
+          return { ok: true, version: outcome.version, changed: outcome.version !== before };
+        case "unchanged":
+          return { ok: true, version: guard.version, changed: false };
+        case "failed":
+          return { ok: false, diagnostics: outcome.diagnostics };
+        case "closed":
+          throw new Error("sockguard: the guard is closed");
+      }
+    },
+    close: () => reloader.close(),
+  });
+  await reloader.start(firstLoad);
+}
+
+/** A policy object: `reload()` checks it again (its `${env:...}` values may have changed). */
+function followPolicyObject(guard: SockguardGuard, load: () => Promise<PolicyLoadResult>): PolicyFollower {
+  let queue: Promise<unknown> = Promise.resolve();
+  const reloadOnce = async (): Promise<ReloadOutcome> => {
+    const result = await loadSafely(load, POLICY_OBJECT_FILE);
+    if (result.policy && !hasErrors(result.diagnostics) && result.version === guard.version) {
+      return { ok: true, version: result.version, changed: false };
+    }
+    const outcome = guard.applyLoadResult(result);
+    if (outcome.ok) guard.emit("reload", { version: outcome.version, files: [] });
+    else guard.emit("reloadFailed", { diagnostics: outcome.diagnostics });
+    return outcome;
+  };
+  return {
+    reload: () => {
+      // One after another, so the last one started is the one left in force.
+      const run = queue.then(reloadOnce);
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    close: async () => {
+      await queue;
+    },
+  };
+}
+
+async function loadSafely(load: () => Promise<PolicyLoadResult>, file: string): Promise<PolicyLoadResult> {
+  try {
+    return await load();
+  } catch (error) {
+    return {
+      diagnostics: [errorDiagnostic(file, [], `the policy could not be read: ${describeError(error)}`)],
+      files: [],
+      version: "",
+    };
+  }
+}
