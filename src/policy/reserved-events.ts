@@ -4,12 +4,17 @@
  * `sockguard:reauth`, which it consumes itself).
  */
 
-/** Names Socket.IO reserves on both ends (`socket.io/lib/socket.ts`, `socket.io-client/lib/socket.ts`). */
+/**
+ * Names Socket.IO reserves on both ends (`socket.io/lib/socket.ts`, `socket.io-client/lib/socket.ts`),
+ * and the server's own `connection` and `new_namespace`.
+ */
 export const SOCKET_IO_RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "connect",
   "connect_error",
+  "connection",
   "disconnect",
   "disconnecting",
+  "new_namespace",
   "newListener",
   "removeListener",
 ]);
