@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { sockguard, type Decision, type Policy, type TransportName } from "../../../src/index.js";
+import { engineBufferFor } from "../../../src/enforce/engine-options.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import {
   connected,
@@ -142,6 +143,10 @@ describe("guard: transports", () => {
     cleanup.add(() => closeSocketIo(io));
     const port = await listenOnLoopback(httpServer);
     assert.deepEqual(io.engine.opts.transports, ["websocket"]);
+    // The default maxPayload (1MB) plus room for base64, in the engine and in its WebSocket server's frame limit.
+    assert.equal(io.engine.opts.maxHttpBufferSize, engineBufferFor(1_000_000));
+    const ws = (io.engine as unknown as { ws?: { options?: { maxPayload?: number } } }).ws;
+    assert.equal(ws?.options?.maxPayload, engineBufferFor(1_000_000));
     const response = await rawRequest(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`);
     assert.deepEqual(JSON.parse(response.body), TRANSPORT_REFUSED);
     const client = createClient(cleanup, `http://127.0.0.1:${port}`, "/", { transports: ["websocket"] });
