@@ -90,11 +90,15 @@ function compileValueCheck(
 ): (claim: NonNullable<unknown>) => boolean {
   if (Array.isArray(requirement)) {
     const anyOf = new Set(requirement.map((value) => claimValue(key, value)));
+    const anyOfWords = [...anyOf].filter(isWord);
     return (claim) => {
-      const held = heldValues(claim, splitsOnSpaces);
-      if (held === undefined) return anyOf.has(claim as ClaimValue);
-      for (const value of held) if (anyOf.has(value as ClaimValue)) return true;
-      return false;
+      if (splitsOnSpaces && typeof claim === "string")
+        return anyOfWords.some((word) => holdsWord(claim, word));
+      if (Array.isArray(claim)) {
+        for (const value of claim) if (anyOf.has(value as ClaimValue)) return true;
+        return false;
+      }
+      return anyOf.has(claim as ClaimValue);
     };
   }
   if (isPlainObject(requirement)) {
@@ -105,42 +109,51 @@ function compileValueCheck(
     const allOf = [...new Set(requirement.all.map((value) => claimValue(key, value)))];
     if (allOf.length === 0) return () => false;
     return (claim) => {
-      const held = heldValues(claim, splitsOnSpaces);
-      if (held === undefined) return allOf.every((value) => value === claim);
-      const heldSet = isArray(held) ? new Set(held) : held;
-      return allOf.every((value) => heldSet.has(value));
+      if (splitsOnSpaces && typeof claim === "string")
+        return allOf.every((value) => isWord(value) && holdsWord(claim, value));
+      if (Array.isArray(claim)) {
+        const held = new Set<unknown>(claim);
+        return allOf.every((value) => held.has(value));
+      }
+      return allOf.every((value) => value === claim);
     };
   }
   const expected = claimValue(key, requirement);
+  const expectedWord = isWord(expected) ? expected : undefined;
   return (claim) => {
-    const held = heldValues(claim, splitsOnSpaces);
-    if (held === undefined) return claim === expected;
-    return isArray(held) ? held.includes(expected) : held.has(expected);
+    if (splitsOnSpaces && typeof claim === "string")
+      return expectedWord !== undefined && holdsWord(claim, expectedWord);
+    if (Array.isArray(claim)) return claim.includes(expected);
+    return claim === expected;
   };
 }
 
 /**
- * The values a claim holds when it holds several: an array's elements, or a `scope`/`scp` string's
- * space-separated words. `undefined` for a single value.
+ * True when `word` is one of the space-separated words of `text` (what `text.split(" ")` would
+ * yield), found without splitting: the claims predicate runs on every event, and a split allocates.
+ * `word` must itself be a word (see {@link isWord}).
  */
-function heldValues(
-  claim: unknown,
-  splitsOnSpaces: boolean,
-): readonly unknown[] | ReadonlySet<unknown> | undefined {
-  if (Array.isArray(claim)) return claim;
-  if (splitsOnSpaces && typeof claim === "string")
-    return new Set(claim.split(" ").filter((word) => word !== ""));
-  return undefined;
+function holdsWord(text: string, word: string): boolean {
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+    const end = at + word.length;
+    const startsWord = at === 0 || text.charCodeAt(at - 1) === SPACE;
+    const endsWord = end === text.length || text.charCodeAt(end) === SPACE;
+    if (startsWord && endsWord) return true;
+  }
+  return false;
 }
+
+/** A value a space-separated claim can hold: a non-empty string without spaces. */
+function isWord(value: ClaimValue): value is string {
+  return typeof value === "string" && value !== "" && !value.includes(" ");
+}
+
+const SPACE = 0x20;
 
 function claimValue(key: string, value: unknown): ClaimValue {
   if (typeof value === "string" || typeof value === "boolean") return value;
   if (typeof value === "number" && Number.isFinite(value)) return value;
   throw new TypeError(`require.${key}: a claim value must be a string, a number or a boolean`);
-}
-
-function isArray(value: readonly unknown[] | ReadonlySet<unknown>): value is readonly unknown[] {
-  return Array.isArray(value);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
