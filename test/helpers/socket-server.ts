@@ -48,7 +48,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const httpServer = createBareHttpServer(options.tls === true);
   const io = new Server(httpServer, options.io);
-  cleanup.add(() => closeSocketIo(io));
+  cleanup.addFirst(() => closeSocketIo(io));
   await options.beforeListen?.(io);
   const port = await listenOnLoopback(httpServer, options.host);
   return { io, httpServer, port, url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}` };
@@ -74,10 +74,13 @@ export function listenOnLoopback(server: HttpServer, host = "127.0.0.1"): Promis
   });
 }
 
-/** Closes a Socket.IO server, its sockets and its HTTP server. */
+/**
+ * Closes a Socket.IO server, its sockets and its HTTP server. The engine drops its sessions at once
+ * (a polling session closed from the client side instead would keep a 30 s timer alive, waiting
+ * for a request that never comes); then the HTTP connections still open are cut.
+ */
 export async function closeSocketIo(io: Server): Promise<void> {
-  io.disconnectSockets(true);
-  const httpServer = io.httpServer as HttpServer | undefined;
-  httpServer?.closeAllConnections?.();
-  await io.close();
+  const closing = io.close();
+  (io.httpServer as HttpServer | undefined)?.closeAllConnections?.();
+  await closing;
 }

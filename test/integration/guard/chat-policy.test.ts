@@ -52,7 +52,7 @@ describe("guard: policies/chat.yaml end to end", () => {
     const previousPort = process.env.CHAT_PORT;
     process.env.CHAT_PORT = String(port);
     const io = new Server(httpServer);
-    cleanup.add(() => closeSocketIo(io));
+    cleanup.addFirst(() => closeSocketIo(io));
     try {
       const guard = await sockguard(io, { policy: CHAT_POLICY, watch: false });
       cleanup.add(() => guard.close());

@@ -140,7 +140,7 @@ describe("guard: transports", () => {
     await sockguard(io, { policy: policy(["websocket"]) });
     const httpServer = createServer();
     io.attach(httpServer);
-    cleanup.add(() => closeSocketIo(io));
+    cleanup.addFirst(() => closeSocketIo(io));
     const port = await listenOnLoopback(httpServer);
     assert.deepEqual(io.engine.opts.transports, ["websocket"]);
     // The default maxPayload (1MB) plus room for base64, in the engine and in its WebSocket server's frame limit.

@@ -247,7 +247,7 @@ describe("Socket.IO canaries (facts the guard relies on)", () => {
     };
     const httpServer = createServer();
     io.attach(httpServer);
-    cleanup.add(() => closeSocketIo(io));
+    cleanup.addFirst(() => closeSocketIo(io));
     await listenOnLoopback(httpServer);
     assert.equal(boundEngine, io.engine);
     assert.deepEqual(io.engine.opts.transports, ["polling"]);
