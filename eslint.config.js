@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "bench/results.json", "test/fixtures/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", ".tmp/", "bench/results.json", "test/fixtures/"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
