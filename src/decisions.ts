@@ -53,7 +53,9 @@ export class SockguardDenial extends Error {
     super(DENIAL_MESSAGES[code]);
     this.name = "SockguardDenial";
     this.code = code;
-    this.data = details ? { code, message: DENIAL_MESSAGES[code], details } : { code, message: DENIAL_MESSAGES[code] };
+    this.data = details
+      ? { code, message: DENIAL_MESSAGES[code], details }
+      : { code, message: DENIAL_MESSAGES[code] };
   }
 }
 

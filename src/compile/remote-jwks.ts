@@ -109,9 +109,14 @@ export class RemoteKeySet {
     return this.#keys !== undefined;
   }
 
-  /** Starts a download if no set was fetched yet, without waiting for it. Never throws. */
+  /**
+   * Starts a download if no set was fetched yet, without waiting for it. Never throws. A failed warm
+   * download starts no retry pause: the guard warms right after compiling, often before the
+   * process serving the keys (sometimes this very server) listens, and the first real token must
+   * not be refused for that.
+   */
   warm(): void {
-    if (!this.#keys) void this.#refresh();
+    if (!this.#keys) void this.#refresh(false);
   }
 
   /** A jose key resolver (`jwtVerify(token, set.getKey, options)`). */
@@ -141,16 +146,16 @@ export class RemoteKeySet {
   };
 
   /** Downloads the set unless a download is under way (then joins it). True when a new set is in place. */
-  #refresh(): Promise<boolean> {
+  #refresh(pauseAfterFailure = true): Promise<boolean> {
     if (this.#download) return this.#download;
     if (Date.now() - this.#failedAt < this.#options.retryAfterFailureMs) return Promise.resolve(false);
-    this.#download = this.#downloadOnce().finally(() => {
+    this.#download = this.#downloadOnce(pauseAfterFailure).finally(() => {
       this.#download = undefined;
     });
     return this.#download;
   }
 
-  async #downloadOnce(): Promise<boolean> {
+  async #downloadOnce(pauseAfterFailure: boolean): Promise<boolean> {
     try {
       const keys = await downloadKeySet(this.uri, this.#options, this.#closing);
       this.#keys = keys;
@@ -160,7 +165,7 @@ export class RemoteKeySet {
       // Every way the endpoint can fail lands here: refused, reset, timed out, redirected, a status
       // other than 200, too large, not JSON, not a JWK set. The cause is not kept: the decision is
       // the same (`keys_unavailable` until a download succeeds) and a body could be anything.
-      this.#failedAt = Date.now();
+      if (pauseAfterFailure) this.#failedAt = Date.now();
       return false;
     }
   }

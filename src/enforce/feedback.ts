@@ -15,8 +15,8 @@ const SHARED_ACK_REPLIES = Object.fromEntries(
 ) as Record<DenialCode, { readonly error: DenialBody }>;
 
 /**
- * Tells the client an event was refused: its ack (when it asked for one), then `sockguard:denied`
- * (volatile: a slow client may miss it, the ack is the reliable answer).
+ * Tells the client an event was refused: `sockguard:denied` (volatile: a busy client may miss it),
+ * then its ack when it asked for one (the reliable answer).
  *
  * @example
  * answerRefusedEvent(socket, ack, "payload_invalid", [{ instancePath: "/0/text", keyword: "maxLength" }], "message");
@@ -28,13 +28,15 @@ export function answerRefusedEvent(
   details: DenialBody["details"],
   declaredEvent: string | undefined,
 ): void {
-  if (ack)
-    ack(details && details.length > 0 ? { error: denialBody(code, details) } : SHARED_ACK_REPLIES[code]);
   const body =
     declaredEvent === undefined
       ? denialBody(code)
       : { event: declaredEvent, code, message: DENIAL_MESSAGES[code] };
+  // The notice goes first: a volatile packet is dropped while the transport is busy writing, and
+  // writing the ack first would make it busy every time an event asked for an ack.
   socket.volatile.emit(DENIED_EVENT, body);
+  if (ack)
+    ack(details && details.length > 0 ? { error: denialBody(code, details) } : SHARED_ACK_REPLIES[code]);
 }
 
 /**

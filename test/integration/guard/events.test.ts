@@ -132,6 +132,18 @@ describe("guard: events", () => {
     assert.deepEqual(await second, [DENIED.event_not_allowed]);
   });
 
+  for (const transport of ["websocket", "polling"] as const) {
+    it(`sends sockguard:denied also when the refused event asked for an ack (${transport})`, async () => {
+      const client = await chatClient(transport);
+      const notice = nextEvent<[unknown]>(client, "sockguard:denied");
+      const reply = await emitWithReply(client, "message", { text: 42 });
+      assert.deepEqual(reply, {
+        error: { ...DENIED.payload_invalid, details: [{ instancePath: "/0/text", keyword: "type" }] },
+      });
+      assert.deepEqual(await notice, [{ event: "message", ...DENIED.payload_invalid }]);
+    });
+  }
+
   it("refuses an event without an ack the same way, and an onAny listener never sees it", async () => {
     const client = await chatClient();
     const first = nextEvent(client, "sockguard:denied");

@@ -80,6 +80,19 @@ describe("remote JWK sets (jwksUri)", () => {
     assert.equal(jwks.requests, 1);
   });
 
+  it("a warm download that failed does not delay the first connect once the endpoint answers", async () => {
+    // A server that publishes its own keys warms them before it listens: that failure must not
+    // start the retry pause (the options here use a pause long enough to notice).
+    harness.auth = compileWith(newContext({ ...FAST, retryAfterFailureMs: 60_000 }));
+    jwks.mode = "reset";
+    warmIssuerKeys(harness.auth);
+    await sleep(100);
+    assert.equal(jwks.requests, 1);
+    jwks.mode = "ok";
+    assert.equal((await connectWith(key)).connected, true);
+    assert.equal(jwks.requests, 2);
+  });
+
   it("shares one download among concurrent first connects", async () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => connectWith(key)));
     assert.ok(results.every((result) => result.connected));
