@@ -4,7 +4,7 @@
  * §6): `algorithms` always passed, `iss` matched exactly, `aud` checked unless written `any`, `exp`
  * required, the clock tolerance applied.
  *
- * Key sources: `secret` (HS*, at least 32 bytes), `publicKey`/`publicKeyFile` (a PEM public key or
+ * Key sources: `secret` (HS*, at least as long as the hash: 32, 48 or 64 bytes), `publicKey`/`publicKeyFile` (a PEM public key or
  * X.509 certificate), `jwks`/`jwksFile` (a JWK set in the policy or beside it) and `jwksUri` (a
  * remote set shared across reloads, see `remote-jwks.ts`). A key that cannot serve one of the
  * issuer's algorithms is a compile error, not a token that fails later for an obscure reason.
@@ -22,12 +22,18 @@ import {
 import type { DenialCode } from "../decisions.js";
 import type { IssuerPolicy, JsonObject } from "../policy/types.js";
 import type { PolicyResources } from "../policy/loaded.js";
+import {
+  ALGORITHM_KEY_KINDS,
+  JWS_ALGORITHMS,
+  MIN_RSA_BITS,
+  minimumSecretBytes,
+  strictestHmacAlgorithm,
+} from "../policy/algorithms.js";
+import { KEY_SOURCES } from "../policy/check-auth.js";
+import { keyObjectKind } from "../policy/issuer-keys.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { KeysUnavailableError, type RemoteKeySets } from "./remote-jwks.js";
 import type { Claims, CompiledIssuer, Identity, VerifyResult } from "./types.js";
-
-/** The smallest HMAC secret accepted, in bytes (DESIGN §6). */
-export const MIN_SECRET_BYTES = 32;
 
 /** What compiling an issuer needs besides its entry. */
 export interface IssuerCompileSettings {
@@ -35,30 +41,6 @@ export interface IssuerCompileSettings {
   readonly resources: PolicyResources;
   readonly remoteKeySets: RemoteKeySets;
 }
-
-/** The algorithms sockguard verifies, and what kind of key each one needs. */
-type KeyKind = "secret" | "rsa" | "rsa-pss" | "ec-P-256" | "ec-P-384" | "ec-P-521" | "ed25519";
-const ALGORITHM_KEYS: ReadonlyMap<string, readonly KeyKind[]> = new Map([
-  ["HS256", ["secret"]],
-  ["HS384", ["secret"]],
-  ["HS512", ["secret"]],
-  ["RS256", ["rsa"]],
-  ["RS384", ["rsa"]],
-  ["RS512", ["rsa"]],
-  ["PS256", ["rsa", "rsa-pss"]],
-  ["PS384", ["rsa", "rsa-pss"]],
-  ["PS512", ["rsa", "rsa-pss"]],
-  ["ES256", ["ec-P-256"]],
-  ["ES384", ["ec-P-384"]],
-  ["ES512", ["ec-P-521"]],
-  ["EdDSA", ["ed25519"]],
-  ["Ed25519", ["ed25519"]],
-]);
-
-/** jose rejects smaller RSA keys; refusing them at compile says why instead of failing every token. */
-const MIN_RSA_BITS = 2048;
-
-const KEY_SOURCES = ["jwksUri", "jwksFile", "jwks", "publicKey", "publicKeyFile", "secret"] as const;
 
 /**
  * Compiles one issuer entry. Throws {@link PolicyCompileError} when its keys cannot be prepared.
@@ -125,15 +107,20 @@ function prepareKey(
     throw new PolicyCompileError(at(), `an issuer needs exactly one of ${KEY_SOURCES.join(", ")}`);
   }
   const source = present[0]!;
-  const kinds = new Set(algorithms.flatMap((algorithm) => ALGORITHM_KEYS.get(algorithm)!));
+  const kinds = new Set(algorithms.flatMap((algorithm) => ALGORITHM_KEY_KINDS.get(algorithm)!));
 
   if (source === "secret") {
-    const secret = new TextEncoder().encode(entry.secret!);
-    if (secret.byteLength < MIN_SECRET_BYTES) {
-      throw new PolicyCompileError(at("secret"), `an HMAC secret needs at least ${MIN_SECRET_BYTES} bytes`);
-    }
     if (kinds.size !== 1 || !kinds.has("secret")) {
       throw new PolicyCompileError(at("algorithms"), "a secret serves only HS256, HS384 and HS512");
+    }
+    // The same rule as the loader's: one secret serves every listed algorithm, so the longest hash decides.
+    const strictest = strictestHmacAlgorithm(algorithms)!;
+    const secret = new TextEncoder().encode(entry.secret!);
+    if (secret.byteLength < minimumSecretBytes(strictest)) {
+      throw new PolicyCompileError(
+        at("secret"),
+        `an HMAC secret for ${strictest} needs at least ${minimumSecretBytes(strictest)} bytes`,
+      );
     }
     return { verifyWith: secret };
   }
@@ -151,9 +138,9 @@ function prepareKey(
         ? entry.publicKey!
         : readKeyFile(entry.publicKeyFile!, settings.resources, at(source));
     const publicKey = importPublicKey(pem, at(source));
-    const kind = keyKind(publicKey);
+    const kind = keyObjectKind(publicKey);
     for (const algorithm of algorithms) {
-      if (!kind || !ALGORITHM_KEYS.get(algorithm)!.includes(kind)) {
+      if (!kind || !ALGORITHM_KEY_KINDS.get(algorithm)!.includes(kind)) {
         throw new PolicyCompileError(at(source), `the key cannot verify ${algorithm} signatures`);
       }
     }
@@ -191,10 +178,10 @@ function checkAlgorithms(algorithms: readonly string[] | undefined, at: string[]
     throw new PolicyCompileError(at, "an issuer lists its algorithms; they are never inferred");
   }
   for (const algorithm of algorithms) {
-    if (!ALGORITHM_KEYS.has(algorithm)) {
+    if (!ALGORITHM_KEY_KINDS.has(algorithm)) {
       throw new PolicyCompileError(
         at,
-        `unsupported algorithm "${algorithm}" (use one of ${[...ALGORITHM_KEYS.keys()].join(", ")})`,
+        `unsupported algorithm "${algorithm}" (use one of ${JWS_ALGORITHMS.join(", ")})`,
       );
     }
   }
@@ -220,26 +207,6 @@ function importPublicKey(pem: string, at: string[]): KeyObject {
     return createPublicKey(pem);
   } catch {
     throw new PolicyCompileError(at, "the PEM public key or certificate does not parse");
-  }
-}
-
-function keyKind(key: KeyObject): KeyKind | undefined {
-  switch (key.asymmetricKeyType) {
-    case "rsa":
-      return "rsa";
-    case "rsa-pss":
-      return "rsa-pss";
-    case "ed25519":
-      return "ed25519";
-    case "ec": {
-      const curve = key.asymmetricKeyDetails?.namedCurve;
-      if (curve === "prime256v1") return "ec-P-256";
-      if (curve === "secp384r1") return "ec-P-384";
-      if (curve === "secp521r1") return "ec-P-521";
-      return undefined;
-    }
-    default:
-      return undefined;
   }
 }
 

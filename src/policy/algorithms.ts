@@ -47,5 +47,24 @@ export function minimumSecretBytes(algorithm: string): number {
   return bits / 8;
 }
 
+/**
+ * The HMAC algorithm of `algorithms` that needs the longest secret, so that one secret serves them
+ * all; `undefined` when none of them is an HMAC algorithm.
+ *
+ * @example
+ * strictestHmacAlgorithm(["HS256", "HS512"]); // "HS512"
+ * minimumSecretBytes(strictestHmacAlgorithm(["HS256", "HS384"])!); // 48
+ */
+export function strictestHmacAlgorithm(algorithms: readonly string[]): string | undefined {
+  let strictest: string | undefined;
+  for (const algorithm of algorithms) {
+    if (!isHmacAlgorithm(algorithm)) continue;
+    if (strictest === undefined || minimumSecretBytes(algorithm) > minimumSecretBytes(strictest)) {
+      strictest = algorithm;
+    }
+  }
+  return strictest;
+}
+
 /** The smallest RSA modulus jose accepts, in bits. */
 export const MIN_RSA_BITS = 2048;

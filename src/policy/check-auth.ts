@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import type { IssuerPolicy, Policy } from "./types.js";
 import type { Report } from "./diagnostic-collector.js";
-import { isHmacAlgorithm, minimumSecretBytes } from "./algorithms.js";
+import { isHmacAlgorithm, minimumSecretBytes, strictestHmacAlgorithm } from "./algorithms.js";
 import { checkJwks, checkPublicKeyPem, type KeyFindings } from "./issuer-keys.js";
 import { childPointer } from "./positions.js";
 import { parseDuration } from "./units.js";
@@ -110,10 +110,8 @@ function checkIssuerKeys(
   switch (source) {
     case "secret": {
       const bytes = Buffer.byteLength(issuer.secret!, "utf8");
-      const strictest = issuer.algorithms.reduce((a, b) =>
-        minimumSecretBytes(b) > minimumSecretBytes(a) ? b : a,
-      );
-      if (bytes < minimumSecretBytes(strictest)) {
+      const strictest = strictestHmacAlgorithm(issuer.algorithms);
+      if (strictest !== undefined && bytes < minimumSecretBytes(strictest)) {
         report(
           at("secret"),
           `secret is ${bytes} bytes; ${strictest} needs at least ${minimumSecretBytes(strictest)}`,

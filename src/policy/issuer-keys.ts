@@ -116,7 +116,14 @@ export function checkJwks(document: unknown, algorithms: readonly string[]): Key
   return findings;
 }
 
-function keyObjectKind(key: KeyObject): KeyKind | undefined {
+/**
+ * The kind of a parsed public key, as {@link ALGORITHM_KEY_KINDS} names it; `undefined` for a key
+ * type or curve no accepted algorithm verifies with.
+ *
+ * @example
+ * keyObjectKind(createPublicKey(pem)); // "ec-P-256"
+ */
+export function keyObjectKind(key: KeyObject): KeyKind | undefined {
   switch (key.asymmetricKeyType) {
     case "rsa":
       return "rsa";

@@ -100,9 +100,23 @@ describe("compiling auth", () => {
       assert.throws(
         () => compileIssuer({ secret: "short-but-secret-value", algorithms: ["HS256"] }),
         (error: unknown) =>
-          refusal(["auth", "issuers", "one", "secret"], /at least 32 bytes/)(error) &&
+          refusal(["auth", "issuers", "one", "secret"], /HS256 needs at least 32 bytes/)(error) &&
           !(error as Error).message.includes("short-but-secret-value"),
       );
+    });
+
+    it("needs as many bytes as the longest hash listed: 48 for HS384, 64 for HS512 (RFC 7518 §3.2)", () => {
+      const bytes = (length: number) => "s".repeat(length);
+      assert.throws(
+        () => compileIssuer({ secret: bytes(47), algorithms: ["HS384"] }),
+        refusal(["auth", "issuers", "one", "secret"], /HS384 needs at least 48 bytes/),
+      );
+      assert.throws(
+        () => compileIssuer({ secret: bytes(63), algorithms: ["HS256", "HS512", "HS384"] }),
+        refusal(["auth", "issuers", "one", "secret"], /HS512 needs at least 64 bytes/),
+      );
+      assert.equal(compileIssuer({ secret: bytes(48), algorithms: ["HS384", "HS256"] }).issuers.size, 1);
+      assert.equal(compileIssuer({ secret: bytes(64), algorithms: ["HS512"] }).issuers.size, 1);
     });
 
     it("refuses a secret for a public-key algorithm, and an HS algorithm with a public key", () => {
