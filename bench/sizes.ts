@@ -1,0 +1,79 @@
+/**
+ * How big each workload runs: a full run (the numbers in BENCHMARKS.md, about five minutes on two
+ * cores), a quick run (`npm run bench -- --quick`, under a minute) and the smoke test's tiny run.
+ * Every size is bounded both in count and in time, so a run always ends.
+ */
+
+export interface BenchSizes {
+  readonly throughput: {
+    /** WebSocket connections per variant. */
+    readonly clients: number;
+    /** Measured rounds; each round runs every variant once, in a rotating order. */
+    readonly rounds: number;
+    readonly windowMs: number;
+    /** One unmeasured window per variant first, to warm the JIT. */
+    readonly warmupMs: number;
+  };
+  readonly handshakes: {
+    readonly rounds: number;
+    readonly windowMs: number;
+    readonly warmupMs: number;
+    /** Connects in flight at once. */
+    readonly concurrency: number;
+    /** Completed connects per window at most. */
+    readonly maxPerWindow: number;
+  };
+  readonly decision: {
+    /** Measured rounds of each case; the median round is reported. */
+    readonly rounds: number;
+    /** Decisions per round. */
+    readonly iterations: number;
+    /** Events per batch on the Socket.IO path (one batch = one await of the dispatch). */
+    readonly socketBatch: number;
+    readonly socketRounds: number;
+    /** Events in the large policy. */
+    readonly policyEvents: number;
+  };
+  readonly reload: {
+    /** Edits of the policy file, each waited for until in force. */
+    readonly edits: number;
+  };
+  readonly fleet: {
+    /** Sockets connected to each server for the memory and recheck measurements. */
+    readonly sockets: number;
+    /** Swaps timed with the sockets connected. */
+    readonly swaps: number;
+  };
+  readonly validate: {
+    readonly runs: number;
+    readonly policyEvents: number;
+  };
+}
+
+export const FULL_SIZES: BenchSizes = {
+  throughput: { clients: 50, rounds: 6, windowMs: 3000, warmupMs: 2000 },
+  handshakes: { rounds: 5, windowMs: 2500, warmupMs: 1000, concurrency: 16, maxPerWindow: 20_000 },
+  decision: { rounds: 15, iterations: 200_000, socketBatch: 2000, socketRounds: 40, policyEvents: 200 },
+  reload: { edits: 50 },
+  fleet: { sockets: 2000, swaps: 10 },
+  validate: { runs: 5, policyEvents: 200 },
+};
+
+export const QUICK_SIZES: BenchSizes = {
+  throughput: { clients: 50, rounds: 2, windowMs: 1500, warmupMs: 800 },
+  handshakes: { rounds: 2, windowMs: 1200, warmupMs: 500, concurrency: 16, maxPerWindow: 10_000 },
+  decision: { rounds: 5, iterations: 50_000, socketBatch: 1000, socketRounds: 10, policyEvents: 200 },
+  reload: { edits: 10 },
+  fleet: { sockets: 500, swaps: 5 },
+  validate: { runs: 2, policyEvents: 200 },
+};
+
+/** Tiny: proves every workload runs and reports numbers; the numbers mean nothing. */
+export const SMOKE_SIZES: BenchSizes = {
+  throughput: { clients: 3, rounds: 1, windowMs: 200, warmupMs: 100 },
+  handshakes: { rounds: 1, windowMs: 200, warmupMs: 100, concurrency: 2, maxPerWindow: 200 },
+  decision: { rounds: 2, iterations: 500, socketBatch: 50, socketRounds: 2, policyEvents: 20 },
+  reload: { edits: 2 },
+  fleet: { sockets: 10, swaps: 2 },
+  validate: { runs: 1, policyEvents: 20 },
+};

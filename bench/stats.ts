@@ -1,0 +1,45 @@
+/** Summaries of measured samples. */
+
+/**
+ * The `p`-th percentile (0–100) of `samples`, nearest rank; NaN for no samples.
+ *
+ * @example
+ * percentile([5, 1, 3], 50); // 3
+ */
+export function percentile(samples: ArrayLike<number>, p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(samples).sort();
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+/** The median of `samples`. */
+export function median(samples: ArrayLike<number>): number {
+  return percentile(samples, 50);
+}
+
+/** All `parts` in one array. */
+export function concatSamples(parts: readonly Float64Array[]): Float64Array {
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  const joined = new Float64Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
+}
+
+/** `value / base`, or NaN when either is missing. */
+export function ratio(value: number, base: number): number {
+  return Number.isFinite(value) && Number.isFinite(base) && base !== 0 ? value / base : Number.NaN;
+}
+
+/**
+ * The order in which variants run in round `round`: rotated each round, so no variant always
+ * runs first (after an idle pause) or last (after the others warmed the machine).
+ */
+export function rotation<T>(variants: readonly T[], round: number): T[] {
+  const shift = round % variants.length;
+  return [...variants.slice(shift), ...variants.slice(0, shift)];
+}

@@ -1,0 +1,139 @@
+/**
+ * Workload 2, handshakes: connections per second that complete the namespace connect (engine.io
+ * handshake over WebSocket, then `/chat` admitted), each closed once admitted. Variants, each its
+ * own server process: plain Socket.IO, and sockguard with the bench policy trusting an ES256, an
+ * RS256 or an HS256 issuer. One load-generator process keeps a fixed number of connects in flight
+ * against one variant at a time; the variants alternate in rotating order.
+ */
+import type { HandshakeResult } from "../client/client-main.js";
+import { createIssuerKey, type BenchAlgorithm } from "../fixtures/issuer-keys.js";
+import { guardedPolicy, withTempDir, writePolicyFiles } from "../fixtures/policies.js";
+import { BENCH_NAMESPACE, BENCH_ORIGIN } from "../fixtures/scenario.js";
+import { CLIENT_ENTRY, HelperProcess, SERVER_ENTRY, stopAll } from "../processes/child-process.js";
+import { checkTarget, workloadReport, type WorkloadReport } from "../results.js";
+import { benchHandwrittenConfig } from "../server/handwritten-guard.js";
+import type { ServerVariant } from "../server/server-main.js";
+import type { BenchSizes } from "../sizes.js";
+import { median, ratio, rotation } from "../stats.js";
+
+const ALGORITHMS: readonly BenchAlgorithm[] = ["ES256", "RS256", "HS256"];
+
+/** One measured window: what the load generator saw, and the CPU time the server spent meanwhile. */
+interface Window extends HandshakeResult {
+  readonly serverCpuMicros: number;
+}
+
+interface Variant {
+  readonly name: string;
+  readonly server: ServerVariant;
+  readonly token?: string;
+}
+
+export async function runHandshakes(sizes: BenchSizes["handshakes"]): Promise<WorkloadReport> {
+  const report = workloadReport("Handshakes");
+  await withTempDir(async (dir) => {
+    const variants: Variant[] = [{ name: "plain", server: { kind: "plain" } }];
+    for (const alg of ALGORITHMS) {
+      const key = await createIssuerKey(alg);
+      const token = await key.signUserToken("bench-user");
+      const policyPath = await writePolicyFiles(`${dir}/${alg}`, guardedPolicy(key.verification));
+      variants.push({ name: `sockguard ${alg}`, server: { kind: "sockguard", policyPath }, token });
+      if (alg === "ES256") {
+        const config = benchHandwrittenConfig(key.verification);
+        variants.push({ name: "hand-written ES256", server: { kind: "handwritten", config }, token });
+      }
+    }
+    const helpers: HelperProcess[] = [];
+    try {
+      const servers = await Promise.all(variants.map(() => HelperProcess.start(SERVER_ENTRY)));
+      helpers.push(...servers);
+      const client = await HelperProcess.start(CLIENT_ENTRY);
+      helpers.push(client);
+      const urls = await Promise.all(
+        variants.map((variant, i) => servers[i]!.call<{ url: string }>("start", variant.server)),
+      );
+      const window = async (variant: Variant, durationMs: number): Promise<Window> => {
+        const server = servers[variants.indexOf(variant)]!;
+        const { url } = urls[variants.indexOf(variant)]!;
+        const cpuBefore = await server.call<number>("cpuMicros", null);
+        const result = await client.call<HandshakeResult>("handshakes", {
+          target: {
+            url,
+            namespace: BENCH_NAMESPACE,
+            origin: BENCH_ORIGIN,
+            ...(variant.token === undefined ? {} : { token: variant.token }),
+          },
+          durationMs,
+          concurrency: sizes.concurrency,
+          maxHandshakes: sizes.maxPerWindow,
+        });
+        const cpuAfter = await server.call<number>("cpuMicros", null);
+        return { ...result, serverCpuMicros: cpuAfter - cpuBefore };
+      };
+      for (const variant of variants) await window(variant, sizes.warmupMs);
+      const rounds = new Map<Variant, Window[]>(variants.map((v) => [v, []]));
+      for (let round = 0; round < sizes.rounds; round++) {
+        for (const variant of rotation(variants, round))
+          rounds.get(variant)!.push(await window(variant, sizes.windowMs));
+      }
+      summarise(report, variants, rounds, sizes);
+    } finally {
+      await stopAll(helpers);
+    }
+  });
+  return report;
+}
+
+function summarise(
+  report: WorkloadReport,
+  variants: readonly Variant[],
+  rounds: Map<Variant, Window[]>,
+  sizes: BenchSizes["handshakes"],
+): void {
+  const rate = new Map<string, number>();
+  const cpu = new Map<string, number>();
+  for (const variant of variants) {
+    const results = rounds.get(variant)!;
+    const failed = results.reduce((sum, r) => sum + r.failed, 0);
+    if (failed > 0) {
+      const reason = results.find((r) => r.firstFailure)?.firstFailure;
+      report.notes.push(`${variant.name}: ${failed} connect(s) failed (first: ${reason})`);
+    }
+    rate.set(variant.name, median(results.map((r) => (r.completed / r.elapsedMs) * 1000)));
+    cpu.set(variant.name, median(results.map((r) => r.serverCpuMicros / r.completed)));
+  }
+  const plain = rate.get("plain")!;
+  for (const variant of variants) {
+    const value = rate.get(variant.name)!;
+    const cpuValue = cpu.get(variant.name)!;
+    const isPlain = variant.name === "plain";
+    report.measurements.push(
+      {
+        variant: variant.name,
+        metric: "connects completed",
+        value,
+        unit: "/s",
+        ...(isPlain ? {} : { vsPlain: ratio(value, plain) }),
+      },
+      {
+        variant: variant.name,
+        metric: "server CPU per connect",
+        value: cpuValue,
+        unit: "µs",
+        ...(isPlain ? {} : { vsPlain: ratio(cpuValue, cpu.get("plain")!) }),
+      },
+    );
+  }
+  checkTarget(
+    report,
+    "handshakes, sockguard ES256 ÷ plain",
+    ratio(rate.get("sockguard ES256")!, plain),
+    ">=",
+    0.8,
+    "×",
+  );
+  report.notes.push(
+    `${sizes.concurrency} connects in flight over WebSocket, each closed once admitted to ${BENCH_NAMESPACE}; ` +
+      `median of ${sizes.rounds} alternating windows. Every connect presents a fresh verification (no token cache).`,
+  );
+}
