@@ -1,44 +1,18 @@
 /**
- * Event declarations → validators: one ajv validator per positional argument, compiled once, and
- * the rules for event names no policy may declare.
+ * Event declarations → validators: one ajv validator per positional argument, compiled once. Names
+ * no policy may declare are refused by the rule of `policy/reserved-events.ts`.
  */
 import type { Ajv2020 } from "ajv/dist/2020.js";
 import type { ValidateFunction } from "ajv";
 import type { ArgSpec, BinaryArg, EventPolicy } from "../policy/types.js";
+import { isReservedEventName } from "../policy/reserved-events.js";
 import { parseSize } from "../policy/units.js";
 import { compileClaimsRequirement } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
 import type { CompiledArg, CompiledEvent } from "./types.js";
 
-/** The event the guard itself consumes: a live socket presenting a fresh token. */
-export const REAUTH_EVENT = "sockguard:reauth";
-
-/** Names Socket.IO, Node's EventEmitter or sockguard give a meaning of their own. */
-const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
-  "error",
-  "connect",
-  "connect_error",
-  "connection",
-  "disconnect",
-  "disconnecting",
-  "new_namespace",
-  "newListener",
-  "removeListener",
-]);
-
-/**
- * True for event names that can never be declared and are always refused: Socket.IO's and Node's
- * reserved names, `error`, every `sockguard:*` name (including {@link REAUTH_EVENT}, which the
- * guard consumes before this check), and all-digit names (an emitter would confuse `"1"` with the
- * numeric event `1`).
- *
- * @example
- * isReservedEventName("sockguard:denied"); // true
- * isReservedEventName("message");          // false
- */
-export function isReservedEventName(name: string): boolean {
-  return RESERVED_EVENT_NAMES.has(name) || name.startsWith("sockguard:") || isAllDigits(name);
-}
+// Re-exported for bench/workloads/decision.ts, which imports the rule from here.
+export { isReservedEventName, REAUTH_EVENT } from "../policy/reserved-events.js";
 
 /**
  * Compiles a namespace's `events` with `ajv` (a fresh instance holding the policy's schema files).
@@ -57,7 +31,7 @@ export function compileEventValidators(
   const compiled = new Map<string, CompiledEvent>();
   for (const [name, event] of Object.entries(events)) {
     const path = ["namespaces", namespace, "events", name];
-    if (isReservedEventName(name) || name === REAUTH_EVENT) {
+    if (isReservedEventName(name)) {
       throw new PolicyCompileError(path, "this event name is reserved and cannot be declared");
     }
     const specs = event.args ?? (event.schema === undefined ? undefined : [event.schema]);
@@ -100,13 +74,4 @@ function compileArg(spec: ArgSpec, ajv: Ajv2020, path: readonly string[]): Compi
 
 function isBinaryArg(spec: ArgSpec): spec is BinaryArg {
   return typeof spec === "object" && spec !== null && !Array.isArray(spec) && "binary" in spec;
-}
-
-function isAllDigits(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const code = name.charCodeAt(i);
-    if (code < 48 || code > 57) return false;
-  }
-  return true;
 }

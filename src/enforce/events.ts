@@ -5,7 +5,7 @@
  * name → declared → token expiry → claims → size → binary → schema.
  */
 import type { Socket } from "socket.io";
-import { isReservedEventName, REAUTH_EVENT } from "../compile/events.js";
+import { isReservedEventName, REAUTH_EVENT } from "../policy/reserved-events.js";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { GuardContext } from "./context.js";
 import { checkEventArguments } from "./arguments.js";

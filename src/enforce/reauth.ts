@@ -5,7 +5,7 @@
  * was (it still expires on time) and counts against `maxDenials`.
  */
 import type { Socket } from "socket.io";
-import { REAUTH_EVENT } from "../compile/events.js";
+import { REAUTH_EVENT } from "../policy/reserved-events.js";
 import { verifyReauthToken } from "./authenticate.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";

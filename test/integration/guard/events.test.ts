@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import type { Server, Socket } from "socket.io";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { sockguard, type Decision, type Guard, type Policy } from "../../../src/index.js";
+import { hasErrors } from "../../../src/policy/diagnostic.js";
+import { checkPolicyObject } from "../../../src/policy/load.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply, refused } from "../../helpers/clients.js";
 import { startTestServer } from "../../helpers/socket-server.js";
@@ -217,6 +219,24 @@ describe("guard: events", () => {
     assert.deepEqual(await emitWithReply(client, "error", "forged"), { error: DENIED.event_not_allowed });
     assert.deepEqual(await emitWithReply(client, "42"), { error: DENIED.event_not_allowed });
     assert.deepEqual(seen.handler, []);
+  });
+
+  it("refuses at runtime every name the loader refuses to declare, even where unknown events are allowed", async () => {
+    const undeclarable = ["1e3", "0x10", " 7 ", "-1", "1.5", "", "new_namespace", "sockguard:anything"];
+    for (const name of undeclarable) {
+      const declaring = await checkPolicyObject({
+        version: 1,
+        namespaces: { "/": { auth: "none", events: { [name]: { args: [] } } } },
+      });
+      assert.ok(hasErrors(declaring.diagnostics), `the loader accepts ${JSON.stringify(name)}`);
+    }
+    for (const name of undeclarable) {
+      // A client each: more refusals than maxDenials (5/1m) would disconnect one client.
+      const client = createClient(cleanup, url, "/open", { transports: ["websocket"] });
+      await connected(client);
+      assert.deepEqual(await emitWithReply(client, name), { error: DENIED.event_not_allowed }, name);
+    }
+    assert.deepEqual(seen, { handler: [], any: [], use: [] });
   });
 
   it("guards a namespace the app creates after sockguard()", async () => {
