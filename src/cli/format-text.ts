@@ -1,8 +1,10 @@
 /**
- * The text output: one line per problem, `FILE:LINE:COL: error|warning: MESSAGE` (the position left
- * out for a file that could not be read), then a summary line. Colour only when asked (a terminal).
+ * The text output: one line per problem, `FILE:LINE:COL: error|warning: MESSAGE` as
+ * `formatDiagnostic` writes it (a file that could not be read has no position), then a summary
+ * line. Colour only when asked (a terminal).
  */
 import type { FileReport, Summary } from "./validate.js";
+import { formatDiagnostic, type DiagnosticFormatOptions } from "../policy/diagnostic.js";
 import { summaryLine } from "./summary-line.js";
 
 const STYLES = {
@@ -14,6 +16,8 @@ const STYLES = {
   reset: "\u001b[0m",
 };
 
+const ROLE_STYLES = { location: "bold", error: "red", warning: "yellow" } as const;
+
 /**
  * @example
  * formatText(reports, summary, false);
@@ -22,14 +26,12 @@ const STYLES = {
 export function formatText(reports: readonly FileReport[], summary: Summary, colour: boolean): string {
   const paint = (style: keyof typeof STYLES, text: string): string =>
     colour ? `${STYLES[style]}${text}${STYLES.reset}` : text;
+  const format: DiagnosticFormatOptions = {
+    paint: (text, role) => paint(ROLE_STYLES[role], text),
+  };
   const lines: string[] = [];
   for (const report of reports) {
-    for (const diagnostic of report.diagnostics) {
-      const where =
-        diagnostic.line > 0 ? `${diagnostic.file}:${diagnostic.line}:${diagnostic.col}` : diagnostic.file;
-      const severity = diagnostic.severity === "error" ? paint("red", "error") : paint("yellow", "warning");
-      lines.push(`${paint("bold", where)}: ${severity}: ${diagnostic.message}`);
-    }
+    for (const diagnostic of report.diagnostics) lines.push(formatDiagnostic(diagnostic, format));
   }
   const failed = summary.invalidFiles > 0 || summary.unreadableFiles > 0;
   lines.push(paint(failed ? "red" : "green", summaryLine(summary)));

@@ -14,7 +14,7 @@ import { compilePolicy } from "../compile/compile.js";
 import { PolicyCompileError } from "../compile/compile-error.js";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { Decision } from "../decisions.js";
-import { POLICY_OBJECT_FILE, hasErrors, type Diagnostic } from "../policy/diagnostic.js";
+import { POLICY_OBJECT_FILE, formatDiagnostic, hasErrors, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { Policy } from "../policy/types.js";
 import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context.js";
@@ -89,7 +89,7 @@ export class PolicyLoadError extends Error {
     super(
       [
         "sockguard: the policy did not load, so the server is not guarded:",
-        ...shown.map(formatDiagnostic),
+        ...shown.map((diagnostic) => formatDiagnostic(diagnostic)),
       ].join("\n  "),
     );
     this.name = "PolicyLoadError";
@@ -285,11 +285,6 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
 export function errorDiagnostic(file: string, path: readonly string[], message: string): Diagnostic {
   const pointer = path.map((key) => `/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
   return { file, line: 0, col: 0, path: pointer, message, severity: "error" };
-}
-
-function formatDiagnostic(d: Diagnostic): string {
-  const where = d.line > 0 ? `${d.file}:${d.line}:${d.col}` : d.path ? `${d.file} at ${d.path}` : d.file;
-  return `${where}: ${d.message}`;
 }
 
 /** An error's message, for logs and diagnostics. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
-import { hasErrors, type Diagnostic } from "../policy/diagnostic.js";
+import { formatDiagnostic, hasErrors, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import {
   contentKey,
@@ -10,7 +10,7 @@ import {
   type FileFingerprint,
   type FilesFingerprint,
 } from "./fingerprint.js";
-import { describeReloadFailure, formatDiagnostic, type ReloadLogger } from "./reload-log.js";
+import { describeReloadFailure, type ReloadLogger } from "./reload-log.js";
 import { watchPolicyFiles, type PolicyFileWatcher } from "./watcher.js";
 
 /** What `apply` reports about putting a loaded policy in force. */

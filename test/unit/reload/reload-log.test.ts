@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Diagnostic } from "../../../src/policy/diagnostic.js";
-import { describeReloadFailure, formatDiagnostic } from "../../../src/reload/reload-log.js";
+import { describeReloadFailure } from "../../../src/reload/reload-log.js";
 
 const at = (
   line: number,
@@ -17,24 +17,6 @@ const at = (
 });
 
 describe("reload log lines", () => {
-  it("formats a diagnostic as FILE:LINE:COL: SEVERITY: MESSAGE", () => {
-    assert.equal(
-      formatDiagnostic(at(4, 7, "origin must be a URL")),
-      "/app/chat.yaml:4:7: error: origin must be a URL",
-    );
-  });
-
-  it("locates a diagnostic without a position by its JSON Pointer, or by the file alone", () => {
-    assert.equal(
-      formatDiagnostic(at(0, 0, "needs a restart", "warning")),
-      "/app/chat.yaml at /connection/origins/0: warning: needs a restart",
-    );
-    assert.equal(
-      formatDiagnostic({ ...at(0, 0, "unreadable"), path: "" }),
-      "/app/chat.yaml: error: unreadable",
-    );
-  });
-
   it("names the first error and counts the others, ignoring warnings", () => {
     const line = describeReloadFailure([
       at(2, 1, "unused issuer", "warning"),
