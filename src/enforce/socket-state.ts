@@ -15,6 +15,8 @@ export interface SocketState {
   readonly denials: DenialWindow;
   /** The timer that disconnects the socket when its token expires, when one is armed. */
   expiry?: ScheduledCall;
+  /** When (ms since the epoch) the socket's last `sockguard:reauth` was judged; -Infinity before the first. */
+  lastReauthAt: number;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface SocketState {
  * states.set(socket, createSocketState(outcome.identity));
  */
 export function createSocketState(identity: Identity | undefined): SocketState {
-  return { identity, denials: new DenialWindow() };
+  return { identity, denials: new DenialWindow(), lastReauthAt: Number.NEGATIVE_INFINITY };
 }
 
 /**
