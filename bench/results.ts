@@ -12,6 +12,8 @@ export interface Measurement {
   readonly unit: string;
   /** This value divided by the plain variant's same metric, when there is one. */
   readonly vsPlain?: number;
+  /** The per-window (or per-round) values the value summarises, in the order measured (JSON only). */
+  readonly samples?: readonly number[];
 }
 
 /** A target of the issue, checked against this run's numbers. */

@@ -41,6 +41,8 @@ export interface BenchSizes {
   readonly fleet: {
     /** Sockets connected to each server for the memory and recheck measurements. */
     readonly sockets: number;
+    /** Memory rounds, each with a fresh plain and guarded server process. */
+    readonly memoryRounds: number;
     /** Swaps timed with the sockets connected. */
     readonly swaps: number;
   };
@@ -51,11 +53,11 @@ export interface BenchSizes {
 }
 
 export const FULL_SIZES: BenchSizes = {
-  throughput: { clients: 50, rounds: 6, windowMs: 3000, warmupMs: 2000 },
-  handshakes: { rounds: 5, windowMs: 2500, warmupMs: 1000, concurrency: 16, maxPerWindow: 20_000 },
+  throughput: { clients: 50, rounds: 12, windowMs: 2000, warmupMs: 2000 },
+  handshakes: { rounds: 6, windowMs: 2500, warmupMs: 1000, concurrency: 16, maxPerWindow: 20_000 },
   decision: { rounds: 15, iterations: 200_000, socketBatch: 2000, socketRounds: 40, policyEvents: 200 },
   reload: { edits: 50 },
-  fleet: { sockets: 2000, swaps: 10 },
+  fleet: { sockets: 2000, memoryRounds: 3, swaps: 10 },
   validate: { runs: 5, policyEvents: 200 },
 };
 
@@ -64,7 +66,7 @@ export const QUICK_SIZES: BenchSizes = {
   handshakes: { rounds: 2, windowMs: 1200, warmupMs: 500, concurrency: 16, maxPerWindow: 10_000 },
   decision: { rounds: 5, iterations: 50_000, socketBatch: 1000, socketRounds: 10, policyEvents: 200 },
   reload: { edits: 10 },
-  fleet: { sockets: 500, swaps: 5 },
+  fleet: { sockets: 500, memoryRounds: 1, swaps: 5 },
   validate: { runs: 2, policyEvents: 200 },
 };
 
@@ -74,6 +76,6 @@ export const SMOKE_SIZES: BenchSizes = {
   handshakes: { rounds: 1, windowMs: 200, warmupMs: 100, concurrency: 2, maxPerWindow: 200 },
   decision: { rounds: 2, iterations: 500, socketBatch: 50, socketRounds: 2, policyEvents: 20 },
   reload: { edits: 2 },
-  fleet: { sockets: 10, swaps: 2 },
+  fleet: { sockets: 10, memoryRounds: 1, swaps: 2 },
   validate: { runs: 1, policyEvents: 20 },
 };

@@ -18,7 +18,7 @@ import { CLIENT_ENTRY, HelperProcess, SERVER_ENTRY, stopAll } from "../processes
 import { checkTarget, workloadReport, type WorkloadReport } from "../results.js";
 import type { MemoryReading, SwapTimings } from "../server/server-main.js";
 import type { BenchSizes } from "../sizes.js";
-import { median } from "../stats.js";
+import { median, rotation } from "../stats.js";
 
 type Sizes = BenchSizes["fleet"];
 
@@ -42,38 +42,39 @@ export async function runFleet(sizes: Sizes): Promise<WorkloadReport[]> {
     const policyPath = await writePolicyFiles(dir, policyAt(0));
     const helpers: HelperProcess[] = [];
     try {
-      const [plain, guarded, client] = await Promise.all([
-        HelperProcess.start(SERVER_ENTRY, { nodeFlags: ["--expose-gc"] }),
-        HelperProcess.start(SERVER_ENTRY, { nodeFlags: ["--expose-gc"] }),
-        HelperProcess.start(CLIENT_ENTRY),
-      ]);
-      helpers.push(plain, guarded, client);
-      const plainUrl = (await plain.call<{ url: string }>("start", { kind: "plain" })).url;
-      const guardedUrl = (await guarded.call<{ url: string }>("start", { kind: "sockguard", policyPath }))
-        .url;
-
-      const measure = async (server: HelperProcess, url: string, group: string): Promise<MemoryCost> => {
-        const first = Math.max(1, Math.floor(sizes.sockets / 10));
-        const target = { url, namespace: BENCH_NAMESPACE, token, origin: BENCH_ORIGIN };
-        await client.call("connect", { group, target, count: first, concurrency: 20 });
-        const before = await server.call<MemoryReading>("memory", null);
-        await client.call("connect", { group, target, count: sizes.sockets - first, concurrency: 20 });
-        const after = await server.call<MemoryReading>("memory", null);
-        const added = after.sockets - before.sockets;
-        if (after.sockets !== sizes.sockets)
-          throw new Error(`${after.sockets} of ${sizes.sockets} sockets connected`);
-        return {
-          rssPerSocket: (after.rss - before.rss) / added,
-          heapPerSocket: (after.heapUsed - before.heapUsed) / added,
-          sockets: after.sockets,
-        };
-      };
-      const plainCost = await measure(plain, plainUrl, "plain");
-      const guardedCost = await measure(guarded, guardedUrl, "guarded");
-      reportMemory(memoryReport, plainCost, guardedCost);
+      const client = await HelperProcess.start(CLIENT_ENTRY);
+      helpers.push(client);
+      const costs = { plain: [] as MemoryCost[], guarded: [] as MemoryCost[] };
+      let lastGuarded: HelperProcess | undefined;
+      for (let round = 0; round < sizes.memoryRounds; round++) {
+        // Fresh processes each round: RSS only grows, so a process measures one fleet once.
+        const [plain, guarded] = await Promise.all([
+          HelperProcess.start(SERVER_ENTRY, { nodeFlags: ["--expose-gc"] }),
+          HelperProcess.start(SERVER_ENTRY, { nodeFlags: ["--expose-gc"] }),
+        ]);
+        helpers.push(plain, guarded);
+        const servers = [
+          { name: "plain" as const, process: plain, variant: { kind: "plain" } },
+          { name: "guarded" as const, process: guarded, variant: { kind: "sockguard", policyPath } },
+        ];
+        for (const server of rotation(servers, round)) {
+          const { url } = await server.process.call<{ url: string }>("start", server.variant);
+          costs[server.name].push(
+            await measureFleet(server.process, client, `${server.name}-${round}`, url, token, sizes),
+          );
+        }
+        await client.call("disconnect", { group: `plain-${round}` });
+        await plain.stop();
+        if (lastGuarded) {
+          await client.call("disconnect", { group: `guarded-${round - 1}` });
+          await lastGuarded.stop();
+        }
+        lastGuarded = guarded;
+      }
+      reportMemory(memoryReport, costs.plain, costs.guarded);
 
       const revisions = Array.from({ length: sizes.swaps }, (_, i) => policyYaml(policyAt(i + 1)));
-      const swaps = await guarded.call<SwapTimings>("timeSwaps", { revisions });
+      const swaps = await lastGuarded!.call<SwapTimings>("timeSwaps", { revisions });
       reportRecheck(recheckReport, swaps);
     } finally {
       await stopAll(helpers);
@@ -82,29 +83,84 @@ export async function runFleet(sizes: Sizes): Promise<WorkloadReport[]> {
   return [recheckReport, memoryReport];
 }
 
-function reportMemory(report: WorkloadReport, plain: MemoryCost, guarded: MemoryCost): void {
+/**
+ * Connects a tenth of the sockets, reads the server's memory, connects the rest, reads it again:
+ * the difference over the sockets added is what one connection costs.
+ */
+async function measureFleet(
+  server: HelperProcess,
+  client: HelperProcess,
+  group: string,
+  url: string,
+  token: string,
+  sizes: Sizes,
+): Promise<MemoryCost> {
+  const first = Math.max(1, Math.floor(sizes.sockets / 10));
+  const target = { url, namespace: BENCH_NAMESPACE, token, origin: BENCH_ORIGIN };
+  await client.call("connect", { group, target, count: first, concurrency: 20 });
+  const before = await server.call<MemoryReading>("memory", null);
+  await client.call("connect", { group, target, count: sizes.sockets - first, concurrency: 20 });
+  const after = await server.call<MemoryReading>("memory", null);
+  if (after.sockets !== sizes.sockets)
+    throw new Error(`${after.sockets} of ${sizes.sockets} sockets connected`);
+  const added = after.sockets - before.sockets;
+  return {
+    rssPerSocket: (after.rss - before.rss) / added,
+    heapPerSocket: (after.heapUsed - before.heapUsed) / added,
+    sockets: after.sockets,
+  };
+}
+
+function reportMemory(report: WorkloadReport, plainCosts: MemoryCost[], guardedCosts: MemoryCost[]): void {
   const kib = (bytes: number): number => bytes / 1024;
+  const summary = (costs: MemoryCost[]): MemoryCost => ({
+    rssPerSocket: median(costs.map((c) => c.rssPerSocket)),
+    heapPerSocket: median(costs.map((c) => c.heapPerSocket)),
+    sockets: costs[0]!.sockets,
+  });
+  const plain = summary(plainCosts);
+  const guarded = summary(guardedCosts);
   report.measurements.push(
-    { variant: "plain", metric: "RSS per connection", value: kib(plain.rssPerSocket), unit: "KiB" },
+    {
+      variant: "plain",
+      metric: "RSS per connection",
+      value: kib(plain.rssPerSocket),
+      unit: "KiB",
+      samples: plainCosts.map((c) => kib(c.rssPerSocket)),
+    },
     {
       variant: "sockguard",
       metric: "RSS per connection",
       value: kib(guarded.rssPerSocket),
       unit: "KiB",
       vsPlain: guarded.rssPerSocket / plain.rssPerSocket,
+      samples: guardedCosts.map((c) => kib(c.rssPerSocket)),
     },
-    { variant: "plain", metric: "JS heap per connection", value: kib(plain.heapPerSocket), unit: "KiB" },
+    {
+      variant: "plain",
+      metric: "JS heap per connection",
+      value: kib(plain.heapPerSocket),
+      unit: "KiB",
+      samples: plainCosts.map((c) => kib(c.heapPerSocket)),
+    },
     {
       variant: "sockguard",
       metric: "JS heap per connection",
       value: kib(guarded.heapPerSocket),
       unit: "KiB",
       vsPlain: guarded.heapPerSocket / plain.heapPerSocket,
+      samples: guardedCosts.map((c) => kib(c.heapPerSocket)),
     },
     {
       variant: "sockguard",
       metric: "RSS overhead per connection",
       value: kib(guarded.rssPerSocket - plain.rssPerSocket),
+      unit: "KiB",
+    },
+    {
+      variant: "sockguard",
+      metric: "JS heap overhead per connection",
+      value: kib(guarded.heapPerSocket - plain.heapPerSocket),
       unit: "KiB",
     },
   );
@@ -117,9 +173,10 @@ function reportMemory(report: WorkloadReport, plain: MemoryCost, guarded: Memory
     "KiB",
   );
   report.notes.push(
-    `${plain.sockets} WebSocket connections per server, ES256 tokens for the guarded one; RSS and heap after ` +
-      "two full collections, from a tenth of the connections to all of them. RSS moves in pages and is noisy: " +
-      "the JS heap rows are the steadier view.",
+    `${plain.sockets} WebSocket connections per server (ES256 tokens for both; only the guarded one verifies ` +
+      "and keeps them), RSS and heap after two full collections, from a tenth of the connections to all of them; " +
+      `median of ${plainCosts.length} rounds, each with fresh server processes. RSS also moves with the allocator's ` +
+      "arenas and is noisy at this scale: the JS heap rows are the steadier view.",
   );
 }
 

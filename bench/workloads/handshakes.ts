@@ -92,6 +92,7 @@ function summarise(
 ): void {
   const rate = new Map<string, number>();
   const cpu = new Map<string, number>();
+  const samples = new Map<string, number[]>();
   for (const variant of variants) {
     const results = rounds.get(variant)!;
     const failed = results.reduce((sum, r) => sum + r.failed, 0);
@@ -99,7 +100,11 @@ function summarise(
       const reason = results.find((r) => r.firstFailure)?.firstFailure;
       report.notes.push(`${variant.name}: ${failed} connect(s) failed (first: ${reason})`);
     }
-    rate.set(variant.name, median(results.map((r) => (r.completed / r.elapsedMs) * 1000)));
+    samples.set(
+      variant.name,
+      results.map((r) => (r.completed / r.elapsedMs) * 1000),
+    );
+    rate.set(variant.name, median(samples.get(variant.name)!));
     cpu.set(variant.name, median(results.map((r) => r.serverCpuMicros / r.completed)));
   }
   const plain = rate.get("plain")!;
@@ -114,6 +119,7 @@ function summarise(
         value,
         unit: "/s",
         ...(isPlain ? {} : { vsPlain: ratio(value, plain) }),
+        samples: samples.get(variant.name)!,
       },
       {
         variant: variant.name,

@@ -83,14 +83,24 @@ export async function runThroughput(sizes: BenchSizes["throughput"]): Promise<Wo
 function summarise(report: WorkloadReport, rounds: Map<Variant, Window[]>, clients: number): void {
   const rate = new Map<Variant, number>();
   const cpu = new Map<Variant, number>();
+  const rateSamples = new Map<Variant, number[]>();
+  const cpuSamples = new Map<Variant, number[]>();
   const p50 = new Map<Variant, number>();
   const p99 = new Map<Variant, number>();
   for (const variant of VARIANTS) {
     const results = rounds.get(variant)!;
     const errors = results.reduce((sum, r) => sum + r.errors, 0);
     if (errors > 0) report.notes.push(`${variant}: ${errors} event(s) refused or never acknowledged`);
-    rate.set(variant, median(results.map((r) => (r.events / r.elapsedMs) * 1000)));
-    cpu.set(variant, median(results.map((r) => r.serverCpuMicros / r.events)));
+    rateSamples.set(
+      variant,
+      results.map((r) => (r.events / r.elapsedMs) * 1000),
+    );
+    cpuSamples.set(
+      variant,
+      results.map((r) => r.serverCpuMicros / r.events),
+    );
+    rate.set(variant, median(rateSamples.get(variant)!));
+    cpu.set(variant, median(cpuSamples.get(variant)!));
     const latencies = concatSamples(results.map((r) => r.latenciesUs));
     p50.set(variant, percentile(latencies, 50) / 1000);
     p99.set(variant, percentile(latencies, 99) / 1000);
@@ -100,10 +110,24 @@ function summarise(report: WorkloadReport, rounds: Map<Variant, Window[]>, clien
     const vs = (values: Map<Variant, number>) =>
       variant === "plain" ? {} : { vsPlain: ratio(values.get(variant)!, plain(values)) };
     report.measurements.push(
-      { variant, metric: "throughput", value: rate.get(variant)!, unit: "events/s", ...vs(rate) },
+      {
+        variant,
+        metric: "throughput",
+        value: rate.get(variant)!,
+        unit: "events/s",
+        ...vs(rate),
+        samples: rateSamples.get(variant)!,
+      },
       { variant, metric: "p50 latency", value: p50.get(variant)!, unit: "ms", ...vs(p50) },
       { variant, metric: "p99 latency", value: p99.get(variant)!, unit: "ms", ...vs(p99) },
-      { variant, metric: "server CPU per event", value: cpu.get(variant)!, unit: "µs", ...vs(cpu) },
+      {
+        variant,
+        metric: "server CPU per event",
+        value: cpu.get(variant)!,
+        unit: "µs",
+        ...vs(cpu),
+        samples: cpuSamples.get(variant)!,
+      },
     );
   }
   checkTarget(
