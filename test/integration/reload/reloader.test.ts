@@ -60,6 +60,31 @@ function describeApplied(result: PolicyLoadResult): Applied {
   };
 }
 
+/** Wraps a loader so that each load reads the file first, then takes `delayMs` more; counts the loads running at once. */
+class SlowLoader {
+  running = 0;
+  mostAtOnce = 0;
+  readonly #inner: (path: string) => Promise<PolicyLoadResult>;
+  readonly #delayMs: number;
+
+  constructor(inner: (path: string) => Promise<PolicyLoadResult>, delayMs: number) {
+    this.#inner = inner;
+    this.#delayMs = delayMs;
+  }
+
+  readonly load = async (path: string): Promise<PolicyLoadResult> => {
+    this.running += 1;
+    this.mostAtOnce = Math.max(this.mostAtOnce, this.running);
+    try {
+      const result = await this.#inner(path);
+      await sleep(this.#delayMs);
+      return result;
+    } finally {
+      this.running -= 1;
+    }
+  };
+}
+
 /** Collects log lines by level. */
 class CapturingLogger {
   readonly lines: { level: string; message: string }[] = [];
@@ -419,6 +444,17 @@ describe("PolicyReloader", function () {
   });
 
   describe("the files the policy refers to", () => {
+    /** Starts on POLICY_WITH_SCHEMA_FILE, its schema file present and watched. */
+    async function startedWithSchemaFile(): Promise<{ created: PolicyReloader; schema: string }> {
+      const schema = join(dir, "schemas", "message.json");
+      await mkdir(dirname(schema));
+      await writeFile(schema, '{"type":"string"}');
+      await writeFile(file, POLICY_WITH_SCHEMA_FILE);
+      const created = await started();
+      assert.deepEqual(created.files, [file, schema]);
+      return { created, schema };
+    }
+
     it("starts working once a referenced schema file that did not exist is created", async () => {
       const schema = join(dir, "schemas", "message.json");
       await writeFile(file, policyText("v1"));
@@ -450,12 +486,7 @@ describe("PolicyReloader", function () {
     });
 
     it("keeps the last good policy while a referenced schema file is deleted, and recovers when it is back", async () => {
-      const schema = join(dir, "schemas", "message.json");
-      await mkdir(dirname(schema));
-      await writeFile(schema, '{"type":"string"}');
-      await writeFile(file, POLICY_WITH_SCHEMA_FILE);
-      const created = await started();
-      assert.deepEqual(created.files, [file, schema]);
+      const { schema } = await startedWithSchemaFile();
       await unlink(schema);
       await waitFor("a failed reload", () => failures.length === 1);
       assertHas(failures[0]!.diagnostics[0], { file, line: 7 });
@@ -466,12 +497,7 @@ describe("PolicyReloader", function () {
     });
 
     it("stops watching a file the policy no longer refers to", async () => {
-      const schema = join(dir, "schemas", "message.json");
-      await mkdir(dirname(schema));
-      await writeFile(schema, '{"type":"string"}');
-      await writeFile(file, POLICY_WITH_SCHEMA_FILE);
-      const created = await started();
-      assert.deepEqual(created.files, [file, schema]);
+      const { created, schema } = await startedWithSchemaFile();
       await saveInPlace(file, policyText("v2"));
       await waitFor("a reload", () => reloads.length === 1);
       assert.deepEqual(created.files, [file]);
@@ -485,27 +511,15 @@ describe("PolicyReloader", function () {
   describe("one load at a time", () => {
     it("never runs two loads at once: forced reloads during a load queue exactly one more", async () => {
       await writeFile(file, policyText("v1"));
-      let running = 0;
-      let mostAtOnce = 0;
-      const slowLoad = async (path: string): Promise<PolicyLoadResult> => {
-        running += 1;
-        mostAtOnce = Math.max(mostAtOnce, running);
-        try {
-          const result = await countedLoad(path);
-          await sleep(200);
-          return result;
-        } finally {
-          running -= 1;
-        }
-      };
-      const created = await started({ load: slowLoad, watch: false });
+      const slow = new SlowLoader(countedLoad, 200);
+      const created = await started({ load: slow.load, watch: false });
       const loadsAfterStart = loads;
       const first = created.reload();
-      await waitFor("the load to be under way", () => running === 1);
+      await waitFor("the load to be under way", () => slow.running === 1);
       await writeFile(file, policyText("v2"));
       const queued = [created.reload(), created.reload(), created.reload()];
       const outcomes = await Promise.all([first, ...queued]);
-      assert.equal(mostAtOnce, 1);
+      assert.equal(slow.mostAtOnce, 1);
       assert.equal(loads - loadsAfterStart, 2);
       assert.equal(outcomes[1], outcomes[2]);
       assert.equal(outcomes[2], outcomes[3]);
@@ -515,31 +529,19 @@ describe("PolicyReloader", function () {
 
     it("runs one more load for changes made during a load, and ends with the last content", async () => {
       await writeFile(file, policyText("v1"));
-      let running = 0;
-      let mostAtOnce = 0;
-      const slowLoad = async (path: string): Promise<PolicyLoadResult> => {
-        running += 1;
-        mostAtOnce = Math.max(mostAtOnce, running);
-        try {
-          // Read first, then take long: the edits below land after the read.
-          const result = await countedLoad(path);
-          await sleep(700);
-          return result;
-        } finally {
-          running -= 1;
-        }
-      };
-      await started({ load: slowLoad });
+      // Long enough that the edits below land after the load has read the file.
+      const slow = new SlowLoader(countedLoad, 700);
+      await started({ load: slow.load });
       const loadsAfterStart = loads;
       await saveInPlace(file, policyText("v2"));
-      await waitFor("the load to begin", () => running === 1);
+      await waitFor("the load to begin", () => slow.running === 1);
       for (const version of ["v3", "v4", "v5"]) {
         await saveInPlace(file, policyText(version));
         await sleep(180);
       }
       await waitFor("v5 in force", () => appliedEvents().at(-1) === "v5");
       await sleep(QUIET_MS);
-      assert.equal(mostAtOnce, 1);
+      assert.equal(slow.mostAtOnce, 1);
       assertWithin(loads - loadsAfterStart, 2, 3);
     });
 
