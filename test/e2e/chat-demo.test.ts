@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchChromium, requireChromiumOrSkip, type LaunchedChromium } from "./browser.js";
 import {
   openChat,
   readStatus,
@@ -9,32 +8,18 @@ import {
   waitForMessage,
   waitForRefusal,
 } from "./chat-page.js";
-import { startDemoServer, type DemoServer } from "./demo-server.js";
+import { useDemoInChromium } from "./demo-server.js";
 
 describe("e2e: the chat demo in Chromium, from its own origin", function () {
-  let browser: LaunchedChromium | undefined;
-  let demo: DemoServer | undefined;
+  const chat = useDemoInChromium();
   const pages: Page[] = [];
-
-  before(async function () {
-    requireChromiumOrSkip(this);
-    this.timeout(45_000);
-    demo = await startDemoServer();
-    browser = await launchChromium();
-  });
 
   afterEach(async function () {
     await Promise.all(pages.splice(0).map((page) => page.close()));
   });
 
-  after(async function () {
-    this.timeout(15_000);
-    await browser?.close();
-    await demo?.stop();
-  });
-
   async function open(user: string, scopes: string, token?: "600" | "-120" | "none"): Promise<Page> {
-    const page = await openChat(browser!.context, demo!.origin, { user, scopes, token });
+    const page = await openChat(chat.browser.context, chat.demo.origin, { user, scopes, token });
     pages.push(page);
     return page;
   }
@@ -55,12 +40,12 @@ describe("e2e: the chat demo in Chromium, from its own origin", function () {
   it("shows the ack's payload_invalid for an invalid message, and its handler never runs", async function () {
     const alice = await open("alice", "chat:read chat:write");
     const bob = await open("bob", "chat:read");
-    const refusedBefore = demo!.decisions().filter((d) => d.code === "payload_invalid").length;
+    const refusedBefore = chat.demo.decisions().filter((d) => d.code === "payload_invalid").length;
 
     // The policy allows 1 to 500 characters.
     await sendMessage(alice, "x".repeat(501));
     await waitForRefusal(alice, "payload_invalid");
-    const decision = await demo!.waitForDecision((d) => d.code === "payload_invalid", refusedBefore);
+    const decision = await chat.demo.waitForDecision((d) => d.code === "payload_invalid", refusedBefore);
     assert.deepEqual([decision.allowed, decision.namespace, decision.event], [false, "/chat", "message"]);
 
     // Alice's next message is handled after the refused one: had the handler run for the refused
@@ -83,19 +68,19 @@ describe("e2e: the chat demo in Chromium, from its own origin", function () {
   });
 
   it("refuses a page without a token with token_missing", async function () {
-    const before = demo!.decisions().filter((d) => d.code === "token_missing").length;
+    const before = chat.demo.decisions().filter((d) => d.code === "token_missing").length;
     const page = await open("nobody", "chat:read chat:write", "none");
 
     assert.deepEqual(await readStatus(page), { state: "refused", code: "token_missing", transport: "" });
-    await demo!.waitForDecision((d) => d.code === "token_missing" && d.namespace === "/chat", before);
+    await chat.demo.waitForDecision((d) => d.code === "token_missing" && d.namespace === "/chat", before);
   });
 
   it("refuses a page with an expired token with token_expired", async function () {
-    const before = demo!.decisions().filter((d) => d.code === "token_expired").length;
+    const before = chat.demo.decisions().filter((d) => d.code === "token_expired").length;
     // The demo issuer signs a token that expired two minutes ago, beyond any clock tolerance.
     const page = await open("late", "chat:read chat:write", "-120");
 
     assert.deepEqual(await readStatus(page), { state: "refused", code: "token_expired", transport: "" });
-    await demo!.waitForDecision((d) => d.code === "token_expired" && d.namespace === "/chat", before);
+    await chat.demo.waitForDecision((d) => d.code === "token_expired" && d.namespace === "/chat", before);
   });
 });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchChromium, requireChromiumOrSkip, type LaunchedChromium } from "./browser.js";
-import { startDemoServer, type DemoServer } from "./demo-server.js";
+import { useDemoInChromium } from "./demo-server.js";
 import {
   startForeignOrigin,
   type ConnectOutcome,
@@ -10,43 +9,36 @@ import {
 } from "./foreign-origin.js";
 
 describe("e2e: a page from a foreign origin (cross-site WebSocket hijacking)", function () {
-  let browser: LaunchedChromium | undefined;
-  let demo: DemoServer | undefined;
+  const chat = useDemoInChromium();
   let foreign: ForeignOrigin | undefined;
   let page: Page | undefined;
   let validToken = "";
 
   before(async function () {
-    requireChromiumOrSkip(this);
-    this.timeout(45_000);
-    demo = await startDemoServer();
+    this.timeout(15_000);
     foreign = await startForeignOrigin();
-    browser = await launchChromium();
-    page = await browser.context.newPage();
+    page = await chat.browser.context.newPage();
     await page.goto(`${foreign.origin}/`);
 
     // Even a valid token must not help a page from elsewhere: the origin is refused first.
-    const response = await fetch(`${demo.origin}/demo-token?user=mallory&scopes=chat:read+chat:write`);
+    const response = await fetch(`${chat.demo.origin}/demo-token?user=mallory&scopes=chat:read+chat:write`);
     assert.equal(response.status, 200);
     validToken = ((await response.json()) as { token: string }).token;
   });
 
-  after(async function () {
-    this.timeout(15_000);
-    await browser?.close();
+  after(async () => {
     await foreign?.close();
-    await demo?.stop();
   });
 
   async function attempt(transports: string[]): Promise<ConnectOutcome> {
     return page!.evaluate(
       ([url, transports, token]) =>
         (globalThis as unknown as ForeignPageApi).tryConnect(url, transports, token),
-      [`${demo!.origin}/chat`, transports, validToken] as const,
+      [`${chat.demo.origin}/chat`, transports, validToken] as const,
     );
   }
 
-  const refusals = () => demo!.decisions().filter((d) => d.code === "origin_not_allowed").length;
+  const refusals = () => chat.demo.decisions().filter((d) => d.code === "origin_not_allowed").length;
 
   it("is refused over WebSocket at the handshake, and the guard records origin_not_allowed", async function () {
     const before = refusals();
@@ -56,7 +48,7 @@ describe("e2e: a page from a foreign origin (cross-site WebSocket hijacking)", f
     assert.equal(outcome.connected, false);
     // No namespace ever answered: the handshake itself was refused.
     assert.equal(outcome.code, null);
-    const decision = await demo!.waitForDecision((d) => d.code === "origin_not_allowed", before);
+    const decision = await chat.demo.waitForDecision((d) => d.code === "origin_not_allowed", before);
     assert.equal(decision.allowed, false);
   });
 
@@ -67,7 +59,7 @@ describe("e2e: a page from a foreign origin (cross-site WebSocket hijacking)", f
 
     assert.equal(outcome.connected, false);
     assert.equal(outcome.code, null);
-    const decision = await demo!.waitForDecision((d) => d.code === "origin_not_allowed", before);
+    const decision = await chat.demo.waitForDecision((d) => d.code === "origin_not_allowed", before);
     assert.equal(decision.allowed, false);
   });
 });

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Decision } from "../../src/decisions.js";
+import { launchChromium, requireChromiumOrSkip, type LaunchedChromium } from "./browser.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEMO_ENTRY = join(REPO_ROOT, "examples/chat/server.js");
@@ -95,6 +96,12 @@ export interface DemoServer {
   stop(): Promise<void>;
 }
 
+/** How to start the demo. */
+export interface DemoServerOptions {
+  /** The policy file the demo guards itself with (`SOCKGUARD_POLICY`); the repository's by default. */
+  readonly policy?: string;
+}
+
 const DECISION_PREFIX = "decision ";
 
 /**
@@ -105,7 +112,7 @@ const DECISION_PREFIX = "decision ";
  * await page.goto(`${demo.origin}/`);
  * await demo.stop();
  */
-export async function startDemoServer(options: { policy?: string } = {}): Promise<DemoServer> {
+export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   if (!existsSync(BUILT_LIBRARY)) {
     throw new Error(
       `${BUILT_LIBRARY} is missing: the demo imports the built package; run \`npm run build\` first`,
@@ -169,4 +176,53 @@ export async function startDemoServer(options: { policy?: string } = {}): Promis
     throw error;
   }
   return server;
+}
+
+/** The demo server and a Chromium to visit it, shared by the tests of one suite. */
+export interface DemoInChromium {
+  readonly demo: DemoServer;
+  readonly browser: LaunchedChromium;
+}
+
+/**
+ * Call inside a browser suite's `describe`: registers hooks that skip the suite without Chromium,
+ * start the demo (with the options `demoOptions` returns, asked for only once Chromium is known to
+ * be there) and Chromium before the tests, and stop both after them. Hooks the suite registers
+ * later run after these.
+ *
+ * @example
+ * const chat = useDemoInChromium();
+ * it("loads", async () => {
+ *   const page = await chat.browser.context.newPage();
+ *   await page.goto(`${chat.demo.origin}/`);
+ * });
+ */
+export function useDemoInChromium(
+  demoOptions: () => DemoServerOptions | Promise<DemoServerOptions> = () => ({}),
+): DemoInChromium {
+  let demo: DemoServer | undefined;
+  let browser: LaunchedChromium | undefined;
+  before(async function () {
+    requireChromiumOrSkip(this);
+    this.timeout(45_000);
+    demo = await startDemoServer(await demoOptions());
+    browser = await launchChromium();
+  });
+  after(async function () {
+    this.timeout(15_000);
+    await browser?.close();
+    await demo?.stop();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} starts in the suite's before hook`);
+    return value;
+  };
+  return {
+    get demo() {
+      return started(demo, "the demo");
+    },
+    get browser() {
+      return started(browser, "Chromium");
+    },
+  };
 }
