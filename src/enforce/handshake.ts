@@ -57,21 +57,33 @@ export function checkHandshake(
   firstRequest: boolean,
 ): DenialCode | undefined {
   const secure = isSecureRequest(connection, req);
-  const origin = req.headers.origin;
-  if (origin === undefined) {
-    if (
-      !connection.allowMissingOrigin &&
-      !isSameOriginPolling(connection, req, transport, firstRequest, secure)
-    ) {
-      return "origin_not_allowed";
-    }
-  } else if (!connection.matchOrigin(origin)) {
-    return "origin_not_allowed";
-  }
+  if (!isOriginAllowed(connection, req, transport, firstRequest, secure)) return "origin_not_allowed";
   if (transport === undefined || !connection.transports.has(transport as never))
     return "transport_not_allowed";
   if (connection.requireTls && !secure) return "tls_required";
   return undefined;
+}
+
+/**
+ * True when `connection` admits the request's origin: its Origin header matches an allowed origin,
+ * or it has none and the policy allows that (`allowMissingOrigin`) or it is a browser's same-origin
+ * polling handshake. `secure` is {@link isSecureRequest}'s answer for the request.
+ *
+ * @example
+ * isOriginAllowed(policy.connection, req, "polling", true, isSecureRequest(policy.connection, req));
+ */
+export function isOriginAllowed(
+  connection: CompiledConnection,
+  req: HandshakeRequest,
+  transport: string | undefined,
+  firstRequest: boolean,
+  secure: boolean,
+): boolean {
+  const origin = req.headers.origin;
+  if (origin !== undefined) return connection.matchOrigin(origin);
+  return (
+    connection.allowMissingOrigin || isSameOriginPolling(connection, req, transport, firstRequest, secure)
+  );
 }
 
 /**

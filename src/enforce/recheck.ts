@@ -1,13 +1,15 @@
 /**
- * Live sockets against a new policy, and `guard.revoke`: each admitted socket whose namespace,
- * issuer or claims the policy no longer accepts is told why and disconnected.
+ * Live sockets against a new policy, and `guard.revoke`: each admitted socket whose connection
+ * (origin, transport, TLS), namespace, issuer or claims the policy no longer accepts is told why and
+ * disconnected.
  */
 import type { Socket } from "socket.io";
-import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
+import type { CompiledConnection, CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
 import type { DenialCode } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { disconnectWithDenial } from "./feedback.js";
+import { isOriginAllowed, isSecureRequest, type HandshakeRequest } from "./handshake.js";
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 
@@ -44,6 +46,28 @@ export function stillAdmits(policy: CompiledPolicy, name: string, identity: Iden
 }
 
 /**
+ * True when `connection` would still admit the connection `socket` came over: the origin and TLS of
+ * its handshake request (as the handshake judged them, trusted proxies included), and the transport
+ * it uses now (a session that upgraded to WebSocket is judged on WebSocket).
+ *
+ * @example
+ * if (!connectionStillAdmits(policy.connection, socket)) disconnectWithDenial(socket, "policy_changed");
+ */
+export function connectionStillAdmits(connection: CompiledConnection, socket: Socket): boolean {
+  const handshake = socket.handshake;
+  const request: HandshakeRequest = {
+    headers: handshake.headers,
+    socket: { remoteAddress: handshake.address, encrypted: handshake.secure },
+  };
+  const secure = isSecureRequest(connection, request);
+  const firstTransport = handshake.query.transport;
+  const handshakeTransport = typeof firstTransport === "string" ? firstTransport : undefined;
+  if (!isOriginAllowed(connection, request, handshakeTransport, true, secure)) return false;
+  if (!(connection.transports as ReadonlySet<string>).has(socket.conn.transport.name)) return false;
+  return !connection.requireTls || secure;
+}
+
+/**
  * Disconnects, with `policy_changed`, every admitted socket that `policy` no longer admits.
  * Returns how many were disconnected.
  *
@@ -56,7 +80,9 @@ export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): n
     ctx,
     "policy_changed",
     "recheck",
-    (socket, state) => !stillAdmits(policy, socket.nsp.name, state.identity),
+    (socket, state) =>
+      !stillAdmits(policy, socket.nsp.name, state.identity) ||
+      !connectionStillAdmits(policy.connection, socket),
   );
 }
 

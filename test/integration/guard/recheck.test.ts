@@ -1,0 +1,267 @@
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Socket as ClientSocket } from "socket.io-client";
+import { sockguard, type Decision, type Guard, type IssuerPolicy, type Policy } from "../../../src/index.js";
+import { Cleanup } from "../../helpers/cleanup.js";
+import { connected, createClient, emitWithReply, type ClientOptions } from "../../helpers/clients.js";
+import { writePolicyFiles } from "../../helpers/policy-files.js";
+import { startTestServer } from "../../helpers/socket-server.js";
+import { claimsFor, createSecret, signWithSecret } from "../../helpers/tokens.js";
+import { waitUntil } from "../../helpers/wait.js";
+
+const SERVICES = "urn:test:services";
+const PARTNERS = "urn:test:partners";
+const SERVICES_SECRET = createSecret();
+const PARTNERS_SECRET = createSecret();
+const SITE_A = "https://a.example.test";
+const SITE_B = "https://b.example.test";
+
+const HELLO = { hello: { args: [] } };
+const SERVICES_ISSUER: IssuerPolicy = {
+  issuer: SERVICES,
+  secret: SERVICES_SECRET,
+  audience: "chat",
+  algorithms: ["HS256"],
+};
+const PARTNERS_ISSUER: IssuerPolicy = {
+  issuer: PARTNERS,
+  secret: PARTNERS_SECRET,
+  audience: "chat",
+  algorithms: ["HS256"],
+};
+const BOTH_ISSUERS = { services: SERVICES_ISSUER, partners: PARTNERS_ISSUER };
+
+const servicesToken = (sub: string, claims: Record<string, unknown> = {}): Promise<string> =>
+  signWithSecret(SERVICES_SECRET, claimsFor(SERVICES, "chat", { sub, ...claims }));
+const partnersToken = (sub: string): Promise<string> =>
+  signWithSecret(PARTNERS_SECRET, claimsFor(PARTNERS, "chat", { sub }));
+
+/** A connected client, its socket id, and what it was told, in order. */
+interface Watched {
+  readonly client: ClientSocket;
+  readonly namespace: string;
+  readonly id: string;
+  readonly log: string[];
+}
+
+const POLICY_CHANGED_THEN_DISCONNECT = ["sockguard:denied policy_changed", "disconnect io server disconnect"];
+
+describe("guard: recheck of live sockets after a reload", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  let url: string;
+  let guard: Guard;
+  let policyFile: string;
+  let decisions: Decision[];
+
+  /** A server guarded by `policy` (a file, reloaded with guard.reload()), answering `hello` everywhere. */
+  async function startGuarded(policy: Policy): Promise<void> {
+    decisions = [];
+    const dir = await writePolicyFiles(cleanup, { "policy.yaml": JSON.stringify(policy, null, 2) });
+    policyFile = join(dir, "policy.yaml");
+    const server = await startTestServer(cleanup, {
+      beforeListen: async (io) => {
+        guard = await sockguard(io, { policy: policyFile, watch: false });
+        cleanup.add(() => guard.close());
+        guard.on("decision", (d) => decisions.push(d));
+      },
+    });
+    url = server.url;
+    for (const name of Object.keys(policy.namespaces ?? {})) {
+      server.io
+        .of(name)
+        .on("connection", (socket) => socket.on("hello", (ack: (r: string) => void) => ack("hi")));
+    }
+  }
+
+  /** Puts `policy` in force through the file and guard.reload(). */
+  async function reloadWith(policy: Policy): Promise<void> {
+    await writeFile(policyFile, JSON.stringify(policy, null, 2));
+    const outcome = await guard.reload();
+    assert.equal(outcome.ok && outcome.changed, true, "the edit was not put in force");
+  }
+
+  function watch(client: ClientSocket, namespace: string): Watched {
+    const log: string[] = [];
+    client.on("sockguard:denied", (body: { code: string }) => log.push(`sockguard:denied ${body.code}`));
+    client.on("disconnect", (reason) => log.push(`disconnect ${reason}`));
+    return { client, namespace, id: client.id!, log };
+  }
+
+  async function connectWatched(namespace: string, options: ClientOptions): Promise<Watched> {
+    const client = createClient(cleanup, url, namespace, options);
+    await connected(client);
+    return watch(client, namespace);
+  }
+
+  /**
+   * Exactly `gone` were told policy_changed, then disconnected, each with a policy_changed decision
+   * at the recheck stage; every socket in `kept` was told nothing and still answers.
+   */
+  async function assertRecheck(gone: readonly Watched[], kept: readonly Watched[]): Promise<void> {
+    await waitUntil(() => gone.every((w) => w.log.length >= 2), 3000, "the disconnects");
+    for (const w of gone) assert.deepEqual(w.log, POLICY_CHANGED_THEN_DISCONNECT, `socket of ${w.namespace}`);
+    for (const w of kept) {
+      assert.equal(await emitWithReply(w.client, "hello"), "hi");
+      assert.deepEqual(w.log, [], `a kept socket of ${w.namespace}`);
+    }
+    const byId = (a: readonly string[], b: readonly string[]): number => a.join().localeCompare(b.join());
+    assert.deepEqual(
+      decisions.map((d) => [d.code, d.stage, d.namespace ?? "", d.socketId ?? ""]).sort(byId),
+      gone.map((w) => ["policy_changed", "recheck", w.namespace, w.id]).sort(byId),
+    );
+  }
+
+  it("removing an origin disconnects exactly the sockets whose handshake came from it", async () => {
+    const withOrigins = (origins: string[]): Policy => ({
+      version: 1,
+      connection: { origins },
+      namespaces: { "/chat": { auth: "none", events: HELLO } },
+    });
+    await startGuarded(withOrigins([SITE_A, SITE_B]));
+    const from = (origin: string, transport: "polling" | "websocket"): Promise<Watched> =>
+      connectWatched("/chat", { transports: [transport], extraHeaders: { origin } });
+    const [aWs, aPolling, bWs, bPolling] = await Promise.all([
+      from(SITE_A, "websocket"),
+      from(SITE_A, "polling"),
+      from(SITE_B, "websocket"),
+      from(SITE_B, "polling"),
+    ]);
+    await reloadWith(withOrigins([SITE_A]));
+    await assertRecheck([bWs, bPolling], [aWs, aPolling]);
+  });
+
+  it("removing an issuer from a namespace's issuers disconnects exactly that issuer's sockets there", async () => {
+    const withChatIssuers = (issuers: string[]): Policy => ({
+      version: 1,
+      connection: { allowMissingOrigin: true },
+      auth: { issuers: BOTH_ISSUERS },
+      namespaces: {
+        "/chat": { issuers, events: HELLO },
+        "/staff": { issuers: ["services", "partners"], events: HELLO },
+      },
+    });
+    await startGuarded(withChatIssuers(["services", "partners"]));
+    const [chatServices, chatPartners, staffPartners] = await Promise.all([
+      servicesToken("s1").then((token) =>
+        connectWatched("/chat", { transports: ["websocket"], auth: { token } }),
+      ),
+      partnersToken("p1").then((token) =>
+        connectWatched("/chat", { transports: ["polling"], auth: { token } }),
+      ),
+      partnersToken("p2").then((token) =>
+        connectWatched("/staff", { transports: ["websocket"], auth: { token } }),
+      ),
+    ]);
+    await reloadWith(withChatIssuers(["services"]));
+    await assertRecheck([chatPartners], [chatServices, staffPartners]);
+  });
+
+  it("removing an issuer from the policy disconnects exactly its sockets, in every namespace", async () => {
+    const namespaces = (issuers: string[]): Policy["namespaces"] => ({
+      "/chat": { issuers, events: HELLO },
+      "/staff": { issuers, events: HELLO },
+    });
+    await startGuarded({
+      version: 1,
+      connection: { allowMissingOrigin: true },
+      auth: { issuers: BOTH_ISSUERS },
+      namespaces: namespaces(["services", "partners"]),
+    });
+    const [chatServices, chatPartners, staffServices, staffPartners] = await Promise.all([
+      servicesToken("s1").then((token) =>
+        connectWatched("/chat", { transports: ["websocket"], auth: { token } }),
+      ),
+      partnersToken("p1").then((token) =>
+        connectWatched("/chat", { transports: ["websocket"], auth: { token } }),
+      ),
+      servicesToken("s2").then((token) =>
+        connectWatched("/staff", { transports: ["polling"], auth: { token } }),
+      ),
+      partnersToken("p2").then((token) =>
+        connectWatched("/staff", { transports: ["polling"], auth: { token } }),
+      ),
+    ]);
+    await reloadWith({
+      version: 1,
+      connection: { allowMissingOrigin: true },
+      auth: { issuers: { services: SERVICES_ISSUER } },
+      namespaces: namespaces(["services"]),
+    });
+    await assertRecheck([chatPartners, staffPartners], [chatServices, staffServices]);
+  });
+
+  it("tightening a namespace's require disconnects exactly the sockets whose claims no longer hold", async () => {
+    const withRequire = (require: Record<string, string | string[]>): Policy => ({
+      version: 1,
+      connection: { allowMissingOrigin: true },
+      auth: { issuers: { services: SERVICES_ISSUER } },
+      namespaces: { "/chat": { require, events: HELLO }, "/news": { events: HELLO } },
+    });
+    await startGuarded(withRequire({ scope: "chat:read" }));
+    const as = (namespace: string, sub: string, claims: Record<string, unknown>): Promise<Watched> =>
+      servicesToken(sub, claims).then((token) =>
+        connectWatched(namespace, { transports: ["websocket"], auth: { token } }),
+      );
+    const [reader, writer, admin, readerOnNews] = await Promise.all([
+      as("/chat", "reader", { scope: "chat:read" }),
+      as("/chat", "writer", { scope: "chat:read chat:write" }),
+      as("/chat", "admin", { scope: "chat:read", role: ["staff", "admin"] }),
+      as("/news", "reader", { scope: "chat:read" }),
+    ]);
+    await reloadWith(withRequire({ scope: "chat:read", role: ["admin", "owner"] }));
+    await assertRecheck([reader, writer], [admin, readerOnNews]);
+  });
+
+  it("removing a namespace disconnects exactly its sockets, also one sharing a connection with a kept one", async () => {
+    const withNamespaces = (names: string[]): Policy => ({
+      version: 1,
+      connection: { allowMissingOrigin: true },
+      namespaces: Object.fromEntries(names.map((name) => [name, { auth: "none", events: HELLO }])),
+    });
+    await startGuarded(withNamespaces(["/chat", "/news"]));
+    const [chat, newsWs, newsPolling] = await Promise.all([
+      connectWatched("/chat", { transports: ["websocket"] }),
+      connectWatched("/news", { transports: ["websocket"] }),
+      connectWatched("/news", { transports: ["polling"] }),
+    ]);
+    // A /news socket multiplexed on the /chat client's connection.
+    const sharedClient = chat.client.io.socket("/news");
+    await connected(sharedClient);
+    const shared = watch(sharedClient, "/news");
+    await reloadWith(withNamespaces(["/chat"]));
+    await assertRecheck([newsWs, newsPolling, shared], [chat]);
+  });
+
+  it("removing a transport disconnects exactly the sockets using it", async () => {
+    const withTransports = (transports: Array<"polling" | "websocket">): Policy => ({
+      version: 1,
+      connection: { allowMissingOrigin: true, transports },
+      namespaces: { "/chat": { auth: "none", events: HELLO } },
+    });
+    await startGuarded(withTransports(["polling", "websocket"]));
+    const [ws, polling] = await Promise.all([
+      connectWatched("/chat", { transports: ["websocket"] }),
+      connectWatched("/chat", { transports: ["polling"] }),
+    ]);
+    await reloadWith(withTransports(["polling"]));
+    await assertRecheck([ws], [polling]);
+  });
+
+  it("requiring TLS disconnects exactly the sockets whose handshake was not over TLS", async () => {
+    const withTls = (requireTls: boolean): Policy => ({
+      version: 1,
+      connection: { allowMissingOrigin: true, trustedProxies: ["127.0.0.1"], requireTls },
+      namespaces: { "/chat": { auth: "none", events: HELLO } },
+    });
+    await startGuarded(withTls(false));
+    const [behindHttps, plain] = await Promise.all([
+      connectWatched("/chat", { transports: ["websocket"], extraHeaders: { "x-forwarded-proto": "https" } }),
+      connectWatched("/chat", { transports: ["websocket"] }),
+    ]);
+    await reloadWith(withTls(true));
+    await assertRecheck([plain], [behindHttps]);
+  });
+});
