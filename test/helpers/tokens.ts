@@ -12,6 +12,7 @@ import {
   type JWK,
   type JWTPayload,
 } from "jose";
+import type { IssuerPolicy } from "../../src/policy/types.js";
 
 export type AsymmetricAlg = "RS256" | "ES256" | "EdDSA";
 
@@ -68,6 +69,21 @@ export async function signWith(
 /** Signs `payload` with HS256 under `secret` (its UTF-8 bytes, as a policy's `secret` is read). */
 export async function signWithSecret(secret: string, payload: JWTPayload): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(secret));
+}
+
+/**
+ * A policy's HS256 issuer entry; tokens signed with {@link signWithSecret} under `secret` verify
+ * against it. A fresh secret by default, for policies that need an issuer but sign nothing.
+ *
+ * @example
+ * const policy: Policy = { ...rest, auth: { issuers: { services: hs256Issuer(ISS, SECRET, "chat") } } };
+ */
+export function hs256Issuer(
+  issuer: string,
+  secret: string = createSecret(),
+  audience: IssuerPolicy["audience"] = "any",
+): IssuerPolicy {
+  return { issuer, secret, audience, algorithms: ["HS256"] };
 }
 
 /** A compact JWT with the given header and payload and an arbitrary signature part. */

@@ -1,27 +1,19 @@
 import assert from "node:assert/strict";
 import type { Server, Socket } from "socket.io";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { sockguard, type Decision, type Guard, type Policy } from "../../../src/index.js";
+import type { Decision, Policy } from "../../../src/index.js";
 import { hasErrors } from "../../../src/policy/diagnostic.js";
 import { checkPolicyObject } from "../../../src/policy/load.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply, refused } from "../../helpers/clients.js";
-import { startTestServer } from "../../helpers/socket-server.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
+import { hs256Issuer } from "../../helpers/tokens.js";
 import { delay, nextEvent, waitUntil } from "../../helpers/wait.js";
 
 const POLICY: Policy = {
   version: 1,
   connection: { allowMissingOrigin: true, maxDenials: "5/1m" },
-  auth: {
-    issuers: {
-      services: {
-        issuer: "urn:test:services",
-        secret: "s".repeat(32),
-        audience: "any",
-        algorithms: ["HS256"],
-      },
-    },
-  },
+  auth: { issuers: { services: hs256Issuer("urn:test:services") } },
   namespaces: {
     "/chat": {
       auth: "none",
@@ -56,20 +48,13 @@ describe("guard: events", () => {
 
   let io: Server;
   let url: string;
-  let guard: Guard;
   let decisions: Decision[];
   /** What reached the app, per kind of listener. */
   let seen: { handler: unknown[][]; any: unknown[][]; use: string[] };
 
   beforeEach(async () => {
     seen = { handler: [], any: [], use: [] };
-    decisions = [];
-    ({ io, url } = await startTestServer(cleanup, {
-      beforeListen: async (server) => {
-        guard = await sockguard(server, { policy: POLICY });
-      },
-    }));
-    guard.on("decision", (decision) => decisions.push(decision));
+    ({ io, url, decisions } = await startGuardedServer(cleanup, { policy: POLICY }));
     const record = (socket: Socket): void => {
       socket.onAny((...args: unknown[]) => seen.any.push(args));
       socket.use(([event], next) => {

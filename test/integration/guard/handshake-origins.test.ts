@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sockguard, type Decision, type Guard, type Policy } from "../../../src/index.js";
+import type { Decision, Policy } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import {
   connected,
@@ -10,7 +10,7 @@ import {
   sessionIdOf,
   toWebSocketUrl,
 } from "../../helpers/clients.js";
-import { startTestServer } from "../../helpers/socket-server.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
 
 const ORIGIN_REFUSED = {
   code: "origin_not_allowed",
@@ -57,18 +57,14 @@ describe("guard: origins at the handshake and on upgrades", () => {
   afterEach(() => cleanup.run());
 
   let url: string;
-  let guard: Guard;
   let decisions: Decision[];
 
   async function start(connection: Policy["connection"], ioOptions = {}): Promise<void> {
-    decisions = [];
-    ({ url } = await startTestServer(cleanup, {
-      io: ioOptions,
-      beforeListen: async (server) => {
-        guard = await sockguard(server, { policy: policy(connection) });
-        guard.on("decision", (decision) => decisions.push(decision));
-      },
-    }));
+    ({ url, decisions } = await startGuardedServer(
+      cleanup,
+      { policy: policy(connection) },
+      { io: ioOptions },
+    ));
   }
 
   const pollingHandshake = (): string => `${url}/socket.io/?EIO=4&transport=polling`;

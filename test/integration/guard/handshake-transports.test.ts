@@ -14,6 +14,7 @@ import {
   sessionIdOf,
   toWebSocketUrl,
 } from "../../helpers/clients.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
 import { closeSocketIo, listenOnLoopback, startTestServer } from "../../helpers/socket-server.js";
 import { delay } from "../../helpers/wait.js";
 
@@ -47,13 +48,8 @@ describe("guard: transports", () => {
   let decisions: Decision[];
 
   async function start(transports: TransportName[]): Promise<{ io: Server; url: string }> {
-    decisions = [];
-    const server = await startTestServer(cleanup, {
-      beforeListen: async (io) => {
-        const guard = await sockguard(io, { policy: policy(transports) });
-        guard.on("decision", (decision) => decisions.push(decision));
-      },
-    });
+    const server = await startGuardedServer(cleanup, { policy: policy(transports) });
+    decisions = server.decisions;
     server.io.on("connection", (socket) =>
       socket.on("echo", (text: string, ack: (r: string) => void) => ack(text)),
     );

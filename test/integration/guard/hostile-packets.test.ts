@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { Server, Socket } from "socket.io";
-import { sockguard, type Decision, type Policy } from "../../../src/index.js";
+import type { Decision, Policy } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply, RawSocketIoClient } from "../../helpers/clients.js";
-import { startTestServer } from "../../helpers/socket-server.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
 
 const POLICY: Policy = {
   version: 1,
@@ -51,13 +51,7 @@ describe("guard: hostile packets", () => {
 
   beforeEach(async () => {
     reached = [];
-    decisions = [];
-    ({ io, url } = await startTestServer(cleanup, {
-      beforeListen: async (server) => {
-        const guard = await sockguard(server, { policy: POLICY });
-        guard.on("decision", (decision) => decisions.push(decision));
-      },
-    }));
+    ({ io, url, decisions } = await startGuardedServer(cleanup, { policy: POLICY }));
     io.on("connection", (socket: Socket) => {
       socket.onAny((...args: unknown[]) =>
         reached.push(["onAny", ...args.filter((a) => typeof a !== "function")]),

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { Server } from "socket.io";
-import { sockguard, type Decision, type Guard, type Policy } from "../../../src/index.js";
+import type { Decision, Guard, Policy } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply, refused } from "../../helpers/clients.js";
-import { startTestServer } from "../../helpers/socket-server.js";
-import { claimsFor, createSecret, epoch, signWithSecret } from "../../helpers/tokens.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
+import { claimsFor, createSecret, epoch, hs256Issuer, signWithSecret } from "../../helpers/tokens.js";
 import { delay, nextEvent } from "../../helpers/wait.js";
 
 const ISS = "urn:test:services";
@@ -15,7 +15,7 @@ const POLICY: Policy = {
   connection: { allowMissingOrigin: true },
   auth: {
     clockTolerance: "0s",
-    issuers: { services: { issuer: ISS, secret: SECRET, audience: "chat", algorithms: ["HS256"] } },
+    issuers: { services: hs256Issuer(ISS, SECRET, "chat") },
   },
   namespaces: {
     "/chat": {
@@ -43,15 +43,8 @@ describe("guard: identities (tokens through the guard)", () => {
   let views: unknown[];
 
   beforeEach(async () => {
-    decisions = [];
     views = [];
-    ({ io, url } = await startTestServer(cleanup, {
-      beforeListen: async (server) => {
-        guard = await sockguard(server, { policy: POLICY });
-        cleanup.add(() => guard.close());
-        guard.on("decision", (d) => decisions.push(d));
-      },
-    }));
+    ({ io, url, guard, decisions } = await startGuardedServer(cleanup, { policy: POLICY }));
     io.of("/chat").on("connection", (socket) => {
       views.push(socket.data.sockguard);
       socket.on("read", (ack: (r: unknown) => void) =>

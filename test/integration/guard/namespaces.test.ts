@@ -5,23 +5,16 @@ import type { Namespace, Server, Socket } from "socket.io";
 import { sockguard, type Decision, type Policy } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, refused } from "../../helpers/clients.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
 import { writePolicyFiles } from "../../helpers/policy-files.js";
 import { startTestServer } from "../../helpers/socket-server.js";
+import { hs256Issuer } from "../../helpers/tokens.js";
 import { nextEvent, waitUntil } from "../../helpers/wait.js";
 
 const POLICY: Policy = {
   version: 1,
   connection: { allowMissingOrigin: true },
-  auth: {
-    issuers: {
-      services: {
-        issuer: "urn:test:services",
-        secret: "s".repeat(32),
-        audience: "any",
-        algorithms: ["HS256"],
-      },
-    },
-  },
+  auth: { issuers: { services: hs256Issuer("urn:test:services") } },
   namespaces: {
     "/room-1": { auth: "optional", unknownEvents: "allow" },
     "/team-a": { auth: "none", unknownEvents: "allow" },
@@ -43,14 +36,11 @@ describe("guard: namespaces", () => {
 
   beforeEach(async () => {
     trace = [];
-    ({ io, url } = await startTestServer(cleanup, {
-      beforeListen: async (server) => {
-        const guard = await sockguard(server, { policy: POLICY, decisions: "all" });
-        guard.on("decision", (d: Decision) => {
-          if (d.stage === "connect") trace.push(`guard:${d.code}:${d.namespace}`);
-        });
-      },
-    }));
+    const server = await startGuardedServer(cleanup, { policy: POLICY, decisions: "all" });
+    ({ io, url } = server);
+    server.guard.on("decision", (d: Decision) => {
+      if (d.stage === "connect") trace.push(`guard:${d.code}:${d.namespace}`);
+    });
   });
 
   function dynamicParent(): Namespace & { children: Set<Namespace> } {
@@ -138,21 +128,15 @@ describe("guard: connection state recovery", () => {
         "policy.yaml": policyYaml("  /:\n    auth: none\n    unknownEvents: allow\n"),
       });
       const policyFile = join(dir, "policy.yaml");
-      const decisions: Decision[] = [];
-      let reload: () => Promise<unknown> = async () => undefined;
-      const { io, url } = await startTestServer(cleanup, {
-        io: { connectionStateRecovery: { skipMiddlewares: false } },
-        beforeListen: async (server) => {
-          const guard = await sockguard(server, { policy: policyFile, watch: false, decisions: "all" });
-          cleanup.add(() => guard.close());
-          guard.on("decision", (d) => decisions.push(d));
-          reload = () => guard.reload();
-        },
-      });
+      const { io, url, guard, decisions } = await startGuardedServer(
+        cleanup,
+        { policy: policyFile, watch: false, decisions: "all" },
+        { io: { connectionStateRecovery: { skipMiddlewares: false } } },
+      );
       io.on("connection", (socket) => {
         if (!socket.recovered) socket.emit("welcome");
       });
-      return { url, policyFile, io, decisions, reload };
+      return { url, policyFile, io, decisions, reload: () => guard.reload() };
     }
 
     /** Connects, receives an event (so the client has an offset), then loses the transport. */
