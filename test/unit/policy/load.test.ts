@@ -44,12 +44,16 @@ describe("loadPolicy", () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  it("returns the policy without diagnostics, the files it read and a sha256 version", async () => {
-    const dir = await writePolicyFiles(cleanup, {
+  /** Writes POLICY_WITH_REFS and its two schema files; returns their directory. */
+  const writePolicyWithRefs = (): Promise<string> =>
+    writePolicyFiles(cleanup, {
       "policy.yaml": POLICY_WITH_REFS,
       "schemas/message.json": MESSAGE_SCHEMA,
       "schemas/defs/room.yaml": ROOM_SCHEMA,
     });
+
+  it("returns the policy without diagnostics, the files it read and a sha256 version", async () => {
+    const dir = await writePolicyWithRefs();
     const result = await loadPolicy(join(dir, "policy.yaml"));
     expect(result.diagnostics).to.deep.equal([]);
     expect(result.policy?.version).to.equal(1);
@@ -63,11 +67,7 @@ describe("loadPolicy", () => {
   });
 
   it("gives each schema file its file URL as $id and rewrites relative $refs to absolute file URLs", async () => {
-    const dir = await writePolicyFiles(cleanup, {
-      "policy.yaml": POLICY_WITH_REFS,
-      "schemas/message.json": MESSAGE_SCHEMA,
-      "schemas/defs/room.yaml": ROOM_SCHEMA,
-    });
+    const dir = await writePolicyWithRefs();
     const { policy, resources } = await loadPolicy(join(dir, "policy.yaml"));
     const messageUrl = pathToFileURL(join(dir, "schemas/message.json")).href;
     const roomUrl = pathToFileURL(join(dir, "schemas/defs/room.yaml")).href;
@@ -86,11 +86,7 @@ describe("loadPolicy", () => {
   });
 
   it("leaves resources complete: createEventAjv compiles every event schema without the disk", async () => {
-    const dir = await writePolicyFiles(cleanup, {
-      "policy.yaml": POLICY_WITH_REFS,
-      "schemas/message.json": MESSAGE_SCHEMA,
-      "schemas/defs/room.yaml": ROOM_SCHEMA,
-    });
+    const dir = await writePolicyWithRefs();
     const { policy, resources } = await loadPolicy(join(dir, "policy.yaml"));
     await cleanup.run(); // the files are gone: compiling must not need them
     const ajv = createEventAjv(resources!.schemas);
@@ -120,11 +116,7 @@ describe("loadPolicy", () => {
   });
 
   it("changes the version when any file it depends on changes, and only then", async () => {
-    const dir = await writePolicyFiles(cleanup, {
-      "policy.yaml": POLICY_WITH_REFS,
-      "schemas/message.json": MESSAGE_SCHEMA,
-      "schemas/defs/room.yaml": ROOM_SCHEMA,
-    });
+    const dir = await writePolicyWithRefs();
     const first = await loadPolicy(join(dir, "policy.yaml"));
     const again = await loadPolicy(join(dir, "policy.yaml"));
     expect(again.version).to.equal(first.version);
