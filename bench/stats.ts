@@ -36,6 +36,19 @@ export function ratio(value: number, base: number): number {
 }
 
 /**
+ * The median of `values[i] / base[i]`: a ratio between two variants measured in the same rounds,
+ * each round's pair run back to back, so slow drift in outside load cancels out.
+ *
+ * @example
+ * pairedRatio([90, 45], [100, 50]); // 0.9
+ */
+export function pairedRatio(values: readonly number[], base: readonly number[]): number {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(values.length, base.length); i++) ratios.push(ratio(values[i]!, base[i]!));
+  return median(ratios.filter(Number.isFinite));
+}
+
+/**
  * The order in which variants run in round `round`: rotated each round, so no variant always
  * runs first (after an idle pause) or last (after the others warmed the machine).
  */

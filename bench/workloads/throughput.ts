@@ -15,7 +15,7 @@ import { checkTarget, workloadReport, type WorkloadReport } from "../results.js"
 import { benchHandwrittenConfig } from "../server/handwritten-guard.js";
 import type { ServerVariant } from "../server/server-main.js";
 import type { BenchSizes } from "../sizes.js";
-import { concatSamples, median, percentile, ratio, rotation } from "../stats.js";
+import { concatSamples, median, pairedRatio, percentile, rotation } from "../stats.js";
 
 const VARIANTS = ["plain", "sockguard", "hand-written"] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -80,60 +80,66 @@ export async function runThroughput(sizes: BenchSizes["throughput"]): Promise<Wo
   return report;
 }
 
+/** Per-window figures of one variant, in round order. */
+interface VariantWindows {
+  readonly rate: number[];
+  readonly p99: number[];
+  readonly cpu: number[];
+  /** Every latency of every window, in microseconds. */
+  readonly latencies: Float64Array;
+}
+
 function summarise(report: WorkloadReport, rounds: Map<Variant, Window[]>, clients: number): void {
-  const rate = new Map<Variant, number>();
-  const cpu = new Map<Variant, number>();
-  const rateSamples = new Map<Variant, number[]>();
-  const cpuSamples = new Map<Variant, number[]>();
-  const p50 = new Map<Variant, number>();
-  const p99 = new Map<Variant, number>();
+  const windows = new Map<Variant, VariantWindows>();
   for (const variant of VARIANTS) {
     const results = rounds.get(variant)!;
     const errors = results.reduce((sum, r) => sum + r.errors, 0);
     if (errors > 0) report.notes.push(`${variant}: ${errors} event(s) refused or never acknowledged`);
-    rateSamples.set(
-      variant,
-      results.map((r) => (r.events / r.elapsedMs) * 1000),
-    );
-    cpuSamples.set(
-      variant,
-      results.map((r) => r.serverCpuMicros / r.events),
-    );
-    rate.set(variant, median(rateSamples.get(variant)!));
-    cpu.set(variant, median(cpuSamples.get(variant)!));
-    const latencies = concatSamples(results.map((r) => r.latenciesUs));
-    p50.set(variant, percentile(latencies, 50) / 1000);
-    p99.set(variant, percentile(latencies, 99) / 1000);
+    windows.set(variant, {
+      rate: results.map((r) => (r.events / r.elapsedMs) * 1000),
+      p99: results.map((r) => percentile(r.latenciesUs, 99) / 1000),
+      cpu: results.map((r) => r.serverCpuMicros / r.events),
+      latencies: concatSamples(results.map((r) => r.latenciesUs)),
+    });
   }
-  const plain = (values: Map<Variant, number>): number => values.get("plain")!;
+  const of = (variant: Variant): VariantWindows => windows.get(variant)!;
+  const vsPlain = (variant: Variant, figure: "rate" | "p99" | "cpu") =>
+    variant === "plain" ? {} : { vsPlain: pairedRatio(of(variant)[figure], of("plain")[figure]) };
   for (const variant of VARIANTS) {
-    const vs = (values: Map<Variant, number>) =>
-      variant === "plain" ? {} : { vsPlain: ratio(values.get(variant)!, plain(values)) };
+    const w = of(variant);
     report.measurements.push(
       {
         variant,
         metric: "throughput",
-        value: rate.get(variant)!,
+        value: median(w.rate),
         unit: "events/s",
-        ...vs(rate),
-        samples: rateSamples.get(variant)!,
+        ...vsPlain(variant, "rate"),
+        samples: w.rate,
       },
-      { variant, metric: "p50 latency", value: p50.get(variant)!, unit: "ms", ...vs(p50) },
-      { variant, metric: "p99 latency", value: p99.get(variant)!, unit: "ms", ...vs(p99) },
+      { variant, metric: "p50 latency", value: percentile(w.latencies, 50) / 1000, unit: "ms" },
+      {
+        variant,
+        metric: "p99 latency",
+        value: percentile(w.latencies, 99) / 1000,
+        unit: "ms",
+        ...vsPlain(variant, "p99"),
+        samples: w.p99,
+      },
       {
         variant,
         metric: "server CPU per event",
-        value: cpu.get(variant)!,
+        value: median(w.cpu),
         unit: "µs",
-        ...vs(cpu),
-        samples: cpuSamples.get(variant)!,
+        ...vsPlain(variant, "cpu"),
+        samples: w.cpu,
       },
     );
   }
+  const guarded = of("sockguard");
   checkTarget(
     report,
     "throughput, sockguard ÷ plain",
-    ratio(rate.get("sockguard")!, plain(rate)),
+    pairedRatio(guarded.rate, of("plain").rate),
     ">=",
     0.95,
     "×",
@@ -141,7 +147,7 @@ function summarise(report: WorkloadReport, rounds: Map<Variant, Window[]>, clien
   checkTarget(
     report,
     "p99 latency, sockguard ÷ plain",
-    ratio(p99.get("sockguard")!, plain(p99)),
+    pairedRatio(guarded.p99, of("plain").p99),
     "<=",
     1.1,
     "×",
@@ -149,15 +155,17 @@ function summarise(report: WorkloadReport, rounds: Map<Variant, Window[]>, clien
   checkTarget(
     report,
     "throughput, sockguard ÷ hand-written",
-    ratio(rate.get("sockguard")!, rate.get("hand-written")!),
+    pairedRatio(guarded.rate, of("hand-written").rate),
     ">=",
     1,
     "×",
   );
   report.notes.push(
-    `${clients} connections per variant, one event in flight per connection; throughput is the median of ` +
-      `${rounds.get("plain")!.length} alternating windows, latencies are pooled over them. Server CPU per event ` +
-      `is the server process's user + system CPU time over a window divided by the events acknowledged in it: ` +
-      `it shows the guard's cost even when the server is not the bottleneck.`,
+    `${clients} connections per variant, one event in flight per connection, ${rounds.get("plain")!.length} rounds ` +
+      "of back-to-back windows (one per variant, in rotating order). Values are medians over windows (latency " +
+      "percentiles over all events); ratios are the median of the per-round ratios, so each compares windows " +
+      "run seconds apart under the same outside load. Server CPU per event is the server process's user + system " +
+      "CPU time in a window divided by the events acknowledged in it: the guard's cost even when the server is not " +
+      "the bottleneck.",
   );
 }
