@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { sockguard, type Guard, type ReloadEvent } from "../../../src/index.js";
+import type { ReloadEvent } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply } from "../../helpers/clients.js";
 import { JwksServer } from "../../helpers/jwks-server.js";
 import { writePolicyFiles } from "../../helpers/policy-files.js";
-import { startTestServer } from "../../helpers/socket-server.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
 import { claimsFor, createSigningKey, signWith, type SigningKey } from "../../helpers/tokens.js";
 
 const IDP = "https://idp.example.test/";
@@ -38,15 +38,9 @@ describe("guard: remote JWK sets across reloads", () => {
       ].join("\n") + "\n";
     const dir = await writePolicyFiles(cleanup, { "policy.yaml": policy(0) });
     const policyFile = join(dir, "policy.yaml");
-    let guard: Guard | undefined;
-    const { io, url } = await startTestServer(cleanup, {
-      beforeListen: async (server) => {
-        guard = await sockguard(server, { policy: policyFile, watch: false });
-        cleanup.add(() => guard!.close());
-      },
-    });
+    const { io, url, guard } = await startGuardedServer(cleanup, { policy: policyFile, watch: false });
     const reloads: ReloadEvent[] = [];
-    guard!.on("reload", (event) => reloads.push(event));
+    guard.on("reload", (event) => reloads.push(event));
     io.of("/chat").on("connection", (socket) =>
       socket.on("say", (_text: string, ack: (r: string) => void) => ack("said")),
     );
@@ -62,7 +56,7 @@ describe("guard: remote JWK sets across reloads", () => {
 
     for (let edit = 1; edit <= 10; edit += 1) {
       await writeFile(policyFile, policy(edit));
-      const outcome = await guard!.reload();
+      const outcome = await guard.reload();
       assert.equal(outcome.ok && outcome.changed, true, `edit ${edit} was not put in force`);
     }
     assert.equal(reloads.length, 10);

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { sockguard, type Decision, type Policy, type SockguardIdentityView } from "../../../src/index.js";
+import type { Decision, Policy, SockguardIdentityView } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply } from "../../helpers/clients.js";
-import { startTestServer } from "../../helpers/socket-server.js";
-import { claimsFor, createSecret, epoch, signWithSecret } from "../../helpers/tokens.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
+import { claimsFor, createSecret, epoch, hs256Issuer, signWithSecret } from "../../helpers/tokens.js";
 import { delay, nextEvent, waitUntil } from "../../helpers/wait.js";
 
 const SERVICES = "urn:test:services";
@@ -20,8 +20,8 @@ const policy = (maxDenials = "20/1m"): Policy => ({
   auth: {
     clockTolerance: "1s",
     issuers: {
-      services: { issuer: SERVICES, secret: SERVICES_SECRET, audience: "chat", algorithms: ["HS256"] },
-      partners: { issuer: PARTNERS, secret: PARTNERS_SECRET, audience: "chat", algorithms: ["HS256"] },
+      services: hs256Issuer(SERVICES, SERVICES_SECRET, "chat"),
+      partners: hs256Issuer(PARTNERS, PARTNERS_SECRET, "chat"),
     },
   },
   namespaces: {
@@ -62,16 +62,10 @@ describe("guard: sockguard:reauth", () => {
   let appSaw: unknown[][];
 
   async function startServer(maxDenials?: string): Promise<void> {
-    decisions = [];
     appSaw = [];
-    const server = await startTestServer(cleanup, {
-      beforeListen: async (io) => {
-        const guard = await sockguard(io, { policy: policy(maxDenials) });
-        cleanup.add(() => guard.close());
-        guard.on("decision", (d) => decisions.push(d));
-      },
-    });
+    const server = await startGuardedServer(cleanup, { policy: policy(maxDenials) });
     url = server.url;
+    decisions = server.decisions;
     for (const name of ["/chat", "/staff"]) {
       server.io.of(name).on("connection", (socket) => {
         socket.onAny((...args: unknown[]) => appSaw.push(["onAny", ...args.filter(isData)]));

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { sockguard, type Decision, type Guard, type IssuerPolicy, type Policy } from "../../../src/index.js";
+import type { Decision, Guard, Policy } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply, type ClientOptions } from "../../helpers/clients.js";
 import { writePolicyFiles } from "../../helpers/policy-files.js";
-import { startTestServer } from "../../helpers/socket-server.js";
-import { claimsFor, createSecret, signWithSecret } from "../../helpers/tokens.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
+import { claimsFor, createSecret, hs256Issuer, signWithSecret } from "../../helpers/tokens.js";
 import { waitUntil } from "../../helpers/wait.js";
 
 const SERVICES = "urn:test:services";
@@ -18,18 +18,8 @@ const SITE_A = "https://a.example.test";
 const SITE_B = "https://b.example.test";
 
 const HELLO = { hello: { args: [] } };
-const SERVICES_ISSUER: IssuerPolicy = {
-  issuer: SERVICES,
-  secret: SERVICES_SECRET,
-  audience: "chat",
-  algorithms: ["HS256"],
-};
-const PARTNERS_ISSUER: IssuerPolicy = {
-  issuer: PARTNERS,
-  secret: PARTNERS_SECRET,
-  audience: "chat",
-  algorithms: ["HS256"],
-};
+const SERVICES_ISSUER = hs256Issuer(SERVICES, SERVICES_SECRET, "chat");
+const PARTNERS_ISSUER = hs256Issuer(PARTNERS, PARTNERS_SECRET, "chat");
 const BOTH_ISSUERS = { services: SERVICES_ISSUER, partners: PARTNERS_ISSUER };
 
 const servicesToken = (sub: string, claims: Record<string, unknown> = {}): Promise<string> =>
@@ -58,17 +48,10 @@ describe("guard: recheck of live sockets after a reload", () => {
 
   /** A server guarded by `policy` (a file, reloaded with guard.reload()), answering `hello` everywhere. */
   async function startGuarded(policy: Policy): Promise<void> {
-    decisions = [];
     const dir = await writePolicyFiles(cleanup, { "policy.yaml": JSON.stringify(policy, null, 2) });
     policyFile = join(dir, "policy.yaml");
-    const server = await startTestServer(cleanup, {
-      beforeListen: async (io) => {
-        guard = await sockguard(io, { policy: policyFile, watch: false });
-        cleanup.add(() => guard.close());
-        guard.on("decision", (d) => decisions.push(d));
-      },
-    });
-    url = server.url;
+    const server = await startGuardedServer(cleanup, { policy: policyFile, watch: false });
+    ({ url, guard, decisions } = server);
     for (const name of Object.keys(policy.namespaces ?? {})) {
       server.io
         .of(name)

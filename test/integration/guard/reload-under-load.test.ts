@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Socket as ClientSocket } from "socket.io-client";
-import { sockguard, type Decision, type Guard, type Policy } from "../../../src/index.js";
+import type { Policy } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient } from "../../helpers/clients.js";
 import { writePolicyFiles } from "../../helpers/policy-files.js";
-import { startTestServer } from "../../helpers/socket-server.js";
+import { startGuardedServer } from "../../helpers/guarded-server.js";
 import { saveByRenameOver } from "../reload/file-edits.js";
 
 const RELOADS = 100;
@@ -55,17 +55,12 @@ describe("guard: reloads under load", function () {
   it("100 reloads while clients send: no valid event refused, no invalid one admitted, every reload reported", async () => {
     const dir = await writePolicyFiles(cleanup, { "policy.yaml": VERSION_A });
     const policyFile = join(dir, "policy.yaml");
-    let guard: Guard | undefined;
-    const decisions: Decision[] = [];
-    const { io, url } = await startTestServer(cleanup, {
-      beforeListen: async (server) => {
-        guard = await sockguard(server, { policy: policyFile, watch: false });
-        cleanup.add(() => guard!.close());
-        guard.on("decision", (d) => decisions.push(d));
-      },
+    const { io, url, guard, decisions } = await startGuardedServer(cleanup, {
+      policy: policyFile,
+      watch: false,
     });
     let reloadEvents = 0;
-    guard!.on("reload", () => (reloadEvents += 1));
+    guard.on("reload", () => (reloadEvents += 1));
     const appReceived: unknown[] = [];
     io.of("/chat").on("connection", (socket) =>
       socket.on("say", (message: unknown, ack: (reply: string) => void) => {
@@ -87,8 +82,8 @@ describe("guard: reloads under load", function () {
         try {
           for (let i = 1; i <= RELOADS; i += 1) {
             await saveByRenameOver(policyFile, i % 2 === 1 ? VERSION_B : VERSION_A);
-            const outcome = await guard!.reload();
-            assert.deepEqual(outcome, { ok: true, version: guard!.version, changed: true });
+            const outcome = await guard.reload();
+            assert.deepEqual(outcome, { ok: true, version: guard.version, changed: true });
           }
         } finally {
           reloading = false;
