@@ -10,7 +10,7 @@ import { runBenchmarks, WORKLOADS } from "./bench.js";
 import { renderMarkdown } from "./results.js";
 import { FULL_SIZES, QUICK_SIZES } from "./sizes.js";
 
-/** A full run takes about five minutes on two cores; past these budgets something is stuck. */
+/** A full run takes about four minutes on two cores; past these budgets something is stuck. */
 const TIME_BUDGET_MS = { full: 15 * 60_000, quick: 3 * 60_000 };
 
 const { values } = parseArgs({

@@ -1,5 +1,5 @@
 /**
- * How big each workload runs: a full run (the numbers in BENCHMARKS.md, about five minutes on two
+ * How big each workload runs: a full run (the numbers in BENCHMARKS.md, about four minutes on two
  * cores), a quick run (`npm run bench -- --quick`, under a minute) and the smoke test's tiny run.
  * Every size is bounded both in count and in time, so a run always ends.
  */
