@@ -28,7 +28,8 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   if (!policy || !resources) throw new PolicyCompileError([], "the policy has errors and cannot be compiled");
   const connection = compileConnection(policy.connection);
   const auth = compileAuth(policy.auth, resources, context);
-  const ajv = createEventAjv(resources.schemas);
+  // The loader checked every schema against the meta-schema; compiling need not again.
+  const ajv = createEventAjv(resources.schemas, { validateSchema: false });
   const namespaces = new Map<string, CompiledNamespace>();
   for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
     namespaces.set(name, compileNamespace(name, namespace, auth, ajv));

@@ -10,6 +10,12 @@ export interface SettleOptions {
   readonly maxWaitMs: number;
   /** Aborts the wait (the watcher closed, or a newer change restarted it). */
   readonly signal: AbortSignal;
+  /**
+   * What the files looked like right after the last change was noticed ({@link describeFiles}).
+   * When they still look the same, the quiet period since then already was the second look, and
+   * the wait ends at once.
+   */
+  readonly since?: Promise<string>;
 }
 
 /** Why {@link waitUntilSettled} returned. */
@@ -37,6 +43,7 @@ export async function waitUntilSettled(
 ): Promise<SettleResult> {
   const deadline = Date.now() + options.maxWaitMs;
   let previous = await describeFiles(files);
+  if (options.since !== undefined && (await options.since) === previous) return "settled";
   for (;;) {
     try {
       await sleep(options.intervalMs, undefined, { signal: options.signal });
@@ -52,7 +59,7 @@ export async function waitUntilSettled(
 }
 
 /** One string saying what each file looks like now, equal exactly when nothing observable changed. */
-async function describeFiles(files: readonly string[]): Promise<string> {
+export async function describeFiles(files: readonly string[]): Promise<string> {
   const parts = await Promise.all(
     files.map(async (file) => {
       try {

@@ -1,10 +1,16 @@
 import { resolve } from "node:path";
 import { watchDirectory, type DirectoryWatch } from "./directory-watch.js";
-import { waitUntilSettled } from "./settle.js";
+import { describeFiles, waitUntilSettled } from "./settle.js";
 import { resolveWatchTargets, type WatchTarget } from "./watch-targets.js";
 
 /** Quiet time after the last event before the files are looked at. */
 export const DEFAULT_DEBOUNCE_MS = 100;
+/**
+ * chokidar drops a file's `change` events that come within 50 ms of the previous one (it does not
+ * deliver them later). A quiet period at least this long means a dropped event's write happened
+ * before the report, so the files read after the report include it.
+ */
+const MIN_QUIET_MS = 60;
 /** Time between the two looks that must agree before a change is reported. */
 export const DEFAULT_SETTLE_INTERVAL_MS = 50;
 /** Longest wait for files that keep changing; they are then reported as they are. */
@@ -44,9 +50,10 @@ export interface PolicyFileWatcher {
  * old one), vim's backup-rename-write, deletion and later recreation, and the symbolic link swap
  * of a Kubernetes ConfigMap volume. Files, and directories, that do not exist yet are waited for.
  *
- * A burst of events ends after `debounceMs` of quiet; then the watcher waits until every file's
- * size and modification time are the same in two looks `settleIntervalMs` apart (at most
- * `maxSettleMs`), and only then calls `onChange`. An event during that wait starts over. The
+ * A burst of events ends after `debounceMs` of quiet; then every file's size, modification time
+ * and identity must be what they were right after the last event (so they were still for the
+ * whole quiet period) or, failing that, the same in two looks `settleIntervalMs` apart (at most
+ * `maxSettleMs`), and only then is `onChange` called. An event during that wait starts over. The
  * watcher does not read contents: a `touch` or a save of identical bytes is reported too, and the
  * caller decides whether anything changed (`PolicyReloader` compares the files' bytes and the
  * loader's `version`).
@@ -77,12 +84,17 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
   /** The chain of re-aims: each waits for the previous one, so watches are never replaced twice at once. */
   #aiming: Promise<void> = Promise.resolve();
   #debounceTimer: NodeJS.Timeout | undefined;
+  /** What the files looked like right after the latest event (see {@link waitUntilSettled}'s `since`). */
+  #lastEventLook: Promise<string> | undefined;
   /** Aborts the settle wait in progress, when a newer event restarts the burst or the watcher closes. */
   #settling: AbortController | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: WatchPolicyFilesOptions) {
-    this.#debounceMs = checkMilliseconds("debounceMs", options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
+    this.#debounceMs = Math.max(
+      MIN_QUIET_MS,
+      checkMilliseconds("debounceMs", options.debounceMs ?? DEFAULT_DEBOUNCE_MS),
+    );
     this.#settleIntervalMs = checkMilliseconds(
       "settleIntervalMs",
       options.settleIntervalMs ?? DEFAULT_SETTLE_INTERVAL_MS,
@@ -166,6 +178,9 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     this.#settling?.abort();
     this.#settling = undefined;
     clearTimeout(this.#debounceTimer);
+    // The files as this event left them: if they look the same when the quiet period ends, they
+    // were still for all of it, and no further wait is needed.
+    this.#lastEventLook = describeFiles(this.#files);
     this.#debounceTimer = setTimeout(() => void this.#settleAndReport(), this.#debounceMs);
   }
 
@@ -178,6 +193,7 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     await this.#aim();
     if (settling.signal.aborted) return;
     const result = await waitUntilSettled(this.#files, {
+      since: this.#lastEventLook,
       intervalMs: this.#settleIntervalMs,
       maxWaitMs: this.#maxSettleMs,
       signal: settling.signal,

@@ -276,12 +276,12 @@ describe("watchPolicyFiles", function () {
       assert.equal(log.seen.at(-1), "save: 50\n");
     });
 
-    it("never reports between the two halves of a write paused for less than the settle interval", async () => {
+    it("never reports between the two halves of a write paused for less than the quiet period", async () => {
       const file = join(dir, "policy.yaml");
       await writeFile(file, "old: true\n");
       const log = new ChangeLog(file);
-      // A short debounce, so only the settle wait (two looks 150 ms apart) can bridge the pause.
-      await start(log, [file], { debounceMs: 20, settleIntervalMs: 150 });
+      // The files must be still for the whole quiet period (150 ms here) before anything is reported.
+      await start(log, [file], { debounceMs: 150, settleIntervalMs: 20 });
       const firstHalf = "origins:\n  - https://a.example\n";
       const secondHalf = "  - https://b.example\n";
       const fd = openSync(file, "w");
@@ -296,7 +296,7 @@ describe("watchPolicyFiles", function () {
       await expectExactlyOneChange(log, firstHalf + secondHalf);
     });
 
-    it("does report a half-written file when the writer pauses longer than the settle wait (use atomic saves)", async () => {
+    it("does report a half-written file when the writer pauses longer than the quiet period (use atomic saves)", async () => {
       const file = join(dir, "policy.yaml");
       await writeFile(file, "old: true\n");
       const log = new ChangeLog(file);
