@@ -11,9 +11,9 @@ export interface SettleOptions {
   /** Aborts the wait (the watcher closed, or a newer change restarted it). */
   readonly signal: AbortSignal;
   /**
-   * What the files looked like right after the last change was noticed ({@link describeFiles}).
-   * When they still look the same, the quiet period since then already was the second look, and
-   * the wait ends at once.
+   * What the files looked like during the quiet period that just ended ({@link describeFiles}).
+   * When they still look the same, that look already was the first of the two, and the wait ends
+   * at once.
    */
   readonly since?: Promise<string>;
 }

@@ -51,8 +51,8 @@ export interface PolicyFileWatcher {
  * of a Kubernetes ConfigMap volume. Files, and directories, that do not exist yet are waited for.
  *
  * A burst of events ends after `debounceMs` of quiet; then every file's size, modification time
- * and identity must be what they were right after the last event (so they were still for the
- * whole quiet period) or, failing that, the same in two looks `settleIntervalMs` apart (at most
+ * and identity must be what they were half-way through that quiet period (so they were still for
+ * its second half) or, failing that, the same in two looks `settleIntervalMs` apart (at most
  * `maxSettleMs`), and only then is `onChange` called. An event during that wait starts over. The
  * watcher does not read contents: a `touch` or a save of identical bytes is reported too, and the
  * caller decides whether anything changed (`PolicyReloader` compares the files' bytes and the
@@ -84,8 +84,9 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
   /** The chain of re-aims: each waits for the previous one, so watches are never replaced twice at once. */
   #aiming: Promise<void> = Promise.resolve();
   #debounceTimer: NodeJS.Timeout | undefined;
-  /** What the files looked like right after the latest event (see {@link waitUntilSettled}'s `since`). */
+  /** What the files looked like half-way through the quiet period (see {@link waitUntilSettled}'s `since`). */
   #lastEventLook: Promise<string> | undefined;
+  #lookTimer: NodeJS.Timeout | undefined;
   /** Aborts the settle wait in progress, when a newer event restarts the burst or the watcher closes. */
   #settling: AbortController | undefined;
   #closing: Promise<void> | undefined;
@@ -129,6 +130,8 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
   async #release(): Promise<void> {
     clearTimeout(this.#debounceTimer);
     this.#debounceTimer = undefined;
+    clearTimeout(this.#lookTimer);
+    this.#lookTimer = undefined;
     this.#settling?.abort();
     const watches = [...this.#watches.values()];
     this.#watches.clear();
@@ -178,9 +181,18 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     this.#settling?.abort();
     this.#settling = undefined;
     clearTimeout(this.#debounceTimer);
-    // The files as this event left them: if they look the same when the quiet period ends, they
-    // were still for all of it, and no further wait is needed.
-    this.#lastEventLook = describeFiles(this.#files);
+    clearTimeout(this.#lookTimer);
+    // A look at the files half-way through the quiet period: if they look the same when it ends,
+    // they were still for that half, and no further wait is needed. Not right at the event: a
+    // write in place truncates, then writes, and the first notification often comes in between.
+    this.#lastEventLook = undefined;
+    this.#lookTimer = setTimeout(
+      () => {
+        this.#lookTimer = undefined;
+        this.#lastEventLook = describeFiles(this.#files);
+      },
+      Math.floor(this.#debounceMs / 2),
+    );
     this.#debounceTimer = setTimeout(() => void this.#settleAndReport(), this.#debounceMs);
   }
 
