@@ -5,7 +5,7 @@
  * exception.
  */
 import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import type { Position } from "./positions.js";
 import { textPosition } from "./positions.js";
 
@@ -26,9 +26,12 @@ export type SourceRead =
       readonly missing: boolean;
     };
 
-// O_NONBLOCK keeps `open` from waiting for a writer when the path is a FIFO; it changes nothing for
-// regular files. Windows has no such flag, and no FIFOs to worry about.
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+/**
+ * Flags for opening a file that may be hostile. O_NONBLOCK keeps `open` from waiting for a writer
+ * when the path is a FIFO; it changes nothing for regular files. Windows has no such flag, and no
+ * FIFOs to worry about.
+ */
+export const SOURCE_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Reads a text file of at most `maxBytes` bytes.
@@ -40,7 +43,7 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 export async function readSourceFile(path: string, maxBytes = MAX_SOURCE_BYTES): Promise<SourceRead> {
   let handle;
   try {
-    handle = await open(path, OPEN_FLAGS);
+    handle = await open(path, SOURCE_OPEN_FLAGS);
   } catch (error) {
     return { ok: false, problem: describeOpenError(error), missing: isMissing(error) };
   }
@@ -94,7 +97,13 @@ export function decodeText(bytes: Buffer): SourceRead {
   return { ok: true, bytes, text: text.startsWith("\uFEFF") ? text.slice(1) : text };
 }
 
-async function readAtMost(handle: Awaited<ReturnType<typeof open>>, limit: number): Promise<Buffer> {
+/**
+ * The first `limit` bytes of an open file (fewer when it is shorter).
+ *
+ * @example
+ * const head = await readAtMost(handle, MAX_SOURCE_BYTES + 1);
+ */
+export async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
   const buffer = Buffer.alloc(limit);
   let filled = 0;
   while (filled < limit) {

@@ -1,10 +1,15 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
+import { MAX_SOURCE_BYTES, readAtMost, SOURCE_OPEN_FLAGS } from "../policy/read-source.js";
 import { errorCode } from "./error-code.js";
 
 /** What one file held, and when, at the moment it was looked at. */
 export interface FileFingerprint {
-  /** `sha256:<hex>` of the bytes, or `absent:<error code>` when the file could not be read. */
+  /**
+   * `sha256:<hex>` of the bytes (of the first ones only past the loader's size limit),
+   * `not-a-file` for a FIFO, device or directory, or `absent:<error code>` when the file could not
+   * be opened.
+   */
   readonly content: string;
   /** `content` plus device, inode, size and modification time: differs after any write, even of the same bytes. */
   readonly stamp: string;
@@ -16,6 +21,8 @@ export type FilesFingerprint = ReadonlyMap<string, FileFingerprint>;
 /**
  * Reads each file and records a hash of its bytes and its stat stamp. Never throws: a missing or
  * unreadable file is recorded as absent with its error code, so its appearance is a difference.
+ * Files are opened and read as the loader does (see `readSourceFile`): a FIFO or a device named by
+ * the policy never blocks, and no more is read than the loader would accept.
  *
  * @example
  * const before = await fingerprintFiles(["/etc/app/policy.yaml"]);
@@ -56,11 +63,12 @@ function sameBy(a: FilesFingerprint, b: FilesFingerprint, key: (entry: FileFinge
 
 async function fingerprintFile(file: string): Promise<FileFingerprint> {
   try {
-    const handle = await open(file, "r");
+    const handle = await open(file, SOURCE_OPEN_FLAGS);
     try {
       const stats = await handle.stat({ bigint: true });
-      const bytes = await handle.readFile();
-      const content = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+      const bytes = stats.isFile() ? await readAtMost(handle, MAX_SOURCE_BYTES + 1) : undefined;
+      const content =
+        bytes === undefined ? "not-a-file" : `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
       return { content, stamp: `${content}:${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}` };
     } finally {
       await handle.close();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, unlink, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -400,6 +401,28 @@ describe("PolicyReloader", function () {
       await waitFor("a failed reload", () => failures.length === 1);
       assert.equal(failures[0]!.diagnostics[0]!.message, "the loader returned no policy and no error");
       assert.equal(applied.length, 1);
+    });
+
+    it("never blocks on a FIFO the policy names as a key file", async function () {
+      if (process.platform === "win32") this.skip();
+      execFileSync("mkfifo", [join(dir, "key.pem")]);
+      const withKeyFile = [
+        "version: 1",
+        "auth:",
+        "  issuers:",
+        "    idp: { issuer: idp, audience: any, algorithms: [RS256], publicKeyFile: key.pem }",
+        "namespaces:",
+        '  "/": { auth: none, events: {} }',
+        "",
+      ].join("\n");
+      await writeFile(file, withKeyFile);
+      const created = create();
+      const first = await created.start();
+      assert.equal(first.status, "failed");
+      if (first.status !== "failed") return;
+      assert.match(first.diagnostics[0]!.message, /publicKeyFile key\.pem: it is not a regular file/);
+      assert.deepEqual(created.files, [file, join(dir, "key.pem")]);
+      assert.equal((await created.reload()).status, "failed");
     });
 
     it("keeps the old version when apply throws or returns errors", async () => {
