@@ -34,7 +34,8 @@ export function forEachGuardedSocket(
 
 /**
  * True when `policy` would still admit a socket of namespace `name` holding `identity` (undefined:
- * anonymous).
+ * anonymous): by its issuer (name and `iss`) and claims. The token itself is not kept, so a change
+ * of an issuer's keys or audience is not seen here (`guard.revoke` reaches those sockets).
  */
 export function stillAdmits(policy: CompiledPolicy, name: string, identity: Identity | undefined): boolean {
   const namespace: CompiledNamespace | undefined = policy.namespaces.get(name);
@@ -42,6 +43,8 @@ export function stillAdmits(policy: CompiledPolicy, name: string, identity: Iden
   if (namespace.auth === "none") return true;
   if (!identity) return namespace.auth === "optional" && namespace.require === undefined;
   if (!namespace.issuers.has(identity.issuer)) return false;
+  // The issuer of that name must still expect the token's `iss`: one re-pointed elsewhere refuses it.
+  if (policy.auth.issuers.get(identity.issuer)?.iss !== identity.iss) return false;
   return namespace.require === undefined || namespace.require(identity.claims);
 }
 

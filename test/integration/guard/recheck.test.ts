@@ -176,6 +176,27 @@ describe("guard: recheck of live sockets after a reload", () => {
     await assertRecheck([chatPartners, staffPartners], [chatServices, staffServices]);
   });
 
+  it("pointing an issuer at another iss disconnects exactly the sockets holding the old iss's tokens", async () => {
+    const withServicesIss = (iss: string): Policy => ({
+      version: 1,
+      connection: { allowMissingOrigin: true },
+      auth: { issuers: { services: hs256Issuer(iss, SERVICES_SECRET, "chat"), partners: PARTNERS_ISSUER } },
+      namespaces: { "/chat": { issuers: ["services", "partners"], events: HELLO } },
+    });
+    await startGuarded(withServicesIss(SERVICES));
+    const [services, partners] = await Promise.all([
+      servicesToken("s1").then((token) =>
+        connectWatched("/chat", { transports: ["websocket"], auth: { token } }),
+      ),
+      partnersToken("p1").then((token) =>
+        connectWatched("/chat", { transports: ["websocket"], auth: { token } }),
+      ),
+    ]);
+    // The same name and secret, another iss: a token carrying the old iss would now be refused.
+    await reloadWith(withServicesIss("urn:test:services-next"));
+    await assertRecheck([services], [partners]);
+  });
+
   it("tightening a namespace's require disconnects exactly the sockets whose claims no longer hold", async () => {
     const withRequire = (require: Record<string, string | string[]>): Policy => ({
       version: 1,
