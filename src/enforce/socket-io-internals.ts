@@ -13,9 +13,6 @@ export interface DecodedPacket {
   data?: unknown;
 }
 
-/** The event packet types: BINARY_EVENT is decoded to EVENT once its attachments are in. */
-export const EVENT_PACKET = 2;
-
 interface SocketInternals {
   /** Called with each incoming EVENT packet; runs `onAny` listeners, then `socket.use`, then handlers. */
   onevent(packet: DecodedPacket): void;
