@@ -94,6 +94,16 @@ describe("guard: identities (tokens through the guard)", () => {
     );
   });
 
+  it("checks an event's claims before its size, binary and schema: a sender without them learns nothing of the schema", async () => {
+    const reader = await connect("u1");
+    const claimsRefusal = {
+      error: { code: "claims_not_satisfied", message: "The token's claims do not satisfy the policy" },
+    };
+    assert.deepEqual(await emitWithReply(reader, "write", 42), claimsRefusal);
+    assert.deepEqual(await emitWithReply(reader, "write", Buffer.alloc(16)), claimsRefusal);
+    assert.deepEqual(await emitWithReply(reader, "write", "x".repeat(1_100_000)), claimsRefusal);
+  });
+
   it("refuses a connect without the namespace's claims", async () => {
     const client = createClient(cleanup, url, "/chat", {
       transports: ["websocket"],
