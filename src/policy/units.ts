@@ -26,12 +26,21 @@ export function parseSize(value: number | string): number | undefined {
   return Number.isSafeInteger(Math.round(bytes)) ? Math.round(bytes) : undefined;
 }
 
-/** Milliseconds for a duration: `250ms`, `30s`, `5m`, `1h`, `1d`; a bare number is seconds. */
+/**
+ * Milliseconds for a duration: `250ms`, `30s`, `5m`, `1h`, `1d`; a bare number is seconds. A
+ * duration too long to count in milliseconds (`1e306`, or 400 digits of seconds) is not one: jose refuses an
+ * infinite clock tolerance, so accepting it would reject every token.
+ */
 export function parseDuration(value: number | string): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
-  if (!match) return undefined;
-  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+  let ms: number;
+  if (typeof value === "number") {
+    ms = value * 1000;
+  } else {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
+    if (!match) return undefined;
+    ms = Number(match[1]) * DURATION_UNITS[match[2]!]!;
+  }
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 /** A rate `COUNT/DURATION` (`20/1m`, `5/10s`; `20/m` means `20/1m`). */

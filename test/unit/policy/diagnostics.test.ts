@@ -181,6 +181,13 @@ const CASES: readonly Expected[] = [
     col: 19,
     message: "clockTolerance is a duration",
   },
+  {
+    what: "a duration too long to be a number of milliseconds",
+    fixture: "duration-infinite.yaml",
+    line: 3,
+    col: 19,
+    message: "clockTolerance is a duration",
+  },
   // auth
   {
     what: "a token source in the query string (a warning)",
