@@ -54,6 +54,10 @@ function compileNamespace(
   if (!namespace.issuers && mode !== "none" && auth.issuers.size > 1) {
     throw new PolicyCompileError(["namespaces", name, "issuers"], "list the issuers this namespace trusts");
   }
+  // No token is read under `none`, so a require there would be skipped, not enforced: refuse it.
+  if (mode === "none" && namespace.require) {
+    throw new PolicyCompileError(["namespaces", name, "require"], "require under auth: none can never hold");
+  }
   const issuers = new Set(namespace.issuers ?? auth.issuers.keys());
   for (const issuer of issuers) {
     if (!auth.issuers.has(issuer)) {

@@ -96,4 +96,18 @@ describe("compile: compilePolicy", () => {
     };
     assert.throws(() => compilePolicy(loaded, context), /list the issuers/);
   });
+
+  it("refuses, rather than ignores, a namespace require under auth: none (no token is read there)", () => {
+    const loaded = {
+      policy: {
+        version: 1 as const,
+        namespaces: { "/": { auth: "none" as const, require: { role: "admin" } } },
+      },
+      resources: { schemas: new Map(), keyFiles: new Map(), baseDir: process.cwd() },
+      diagnostics: [],
+      files: [],
+      version: "v",
+    };
+    assert.throws(() => compilePolicy(loaded, context), /auth: none/);
+  });
 });
