@@ -49,6 +49,8 @@ export function parseRate(value: string): { count: number; windowMs: number } | 
   if (!match) return undefined;
   const count = Number(match[1]);
   const windowMs = Number(match[2] ?? "1") * DURATION_UNITS[match[3]!]!;
-  if (count < 1 || windowMs <= 0) return undefined;
+  // A count or window too large to be a number would switch the limit off without saying so.
+  if (!Number.isSafeInteger(count) || count < 1 || !Number.isFinite(windowMs) || windowMs <= 0)
+    return undefined;
   return { count, windowMs };
 }
