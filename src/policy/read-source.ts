@@ -72,26 +72,13 @@ export async function readSourceFile(path: string, maxBytes = MAX_SOURCE_BYTES):
 export function decodeText(bytes: Buffer): SourceRead {
   const nul = bytes.indexOf(0);
   const invalid = firstInvalidUtf8(bytes);
-  if (nul !== -1 && (invalid === -1 || nul <= invalid)) {
-    const prefix = bytes.subarray(0, nul).toString("utf8");
-    return {
-      ok: false,
-      problem: "the file holds a NUL byte: it is binary, not text",
-      position: textPosition(prefix, prefix.length),
-      bytes,
-      missing: false,
-    };
-  }
-  if (invalid !== -1) {
-    const prefix = bytes.subarray(0, invalid).toString("utf8");
-    return {
-      ok: false,
-      problem: "the file is not valid UTF-8 text",
-      position: textPosition(prefix, prefix.length),
-      bytes,
-      missing: false,
-    };
-  }
+  const notText = (at: number, problem: string): SourceRead => {
+    const prefix = bytes.subarray(0, at).toString("utf8");
+    return { ok: false, problem, position: textPosition(prefix, prefix.length), bytes, missing: false };
+  };
+  if (nul !== -1 && (invalid === -1 || nul <= invalid))
+    return notText(nul, "the file holds a NUL byte: it is binary, not text");
+  if (invalid !== -1) return notText(invalid, "the file is not valid UTF-8 text");
   const text = bytes.toString("utf8");
   // A byte order mark is not content, and editors do not count it in columns.
   return { ok: true, bytes, text: text.startsWith("\uFEFF") ? text.slice(1) : text };
