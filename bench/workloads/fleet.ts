@@ -133,7 +133,7 @@ function reportMemory(report: WorkloadReport, plainCosts: MemoryCost[], guardedC
       metric: "RSS per connection",
       value: kib(guarded.rssPerSocket),
       unit: "KiB",
-      vsPlain: guarded.rssPerSocket / plain.rssPerSocket,
+      ...ratioToPlain(guarded.rssPerSocket, plain.rssPerSocket),
       samples: guardedCosts.map((c) => kib(c.rssPerSocket)),
     },
     {
@@ -148,7 +148,7 @@ function reportMemory(report: WorkloadReport, plainCosts: MemoryCost[], guardedC
       metric: "JS heap per connection",
       value: kib(guarded.heapPerSocket),
       unit: "KiB",
-      vsPlain: guarded.heapPerSocket / plain.heapPerSocket,
+      ...ratioToPlain(guarded.heapPerSocket, plain.heapPerSocket),
       samples: guardedCosts.map((c) => kib(c.heapPerSocket)),
     },
     {
@@ -203,4 +203,12 @@ function reportRecheck(report: WorkloadReport, swaps: SwapTimings): void {
     `${swaps.swapMs.length} reloads with ${swaps.sockets.toLocaleString("en-US")} sockets connected, each revision ` +
       "admitting them all: the swap visits every socket and re-arms its expiry timer.",
   );
+}
+
+/**
+ * `{ vsPlain }` when plain's figure is positive. With few sockets a per-connection memory figure
+ * is noise and can be zero or negative, and a ratio to it means nothing: it is left out.
+ */
+function ratioToPlain(guarded: number, plain: number): { vsPlain?: number } {
+  return plain > 0 ? { vsPlain: guarded / plain } : {};
 }
