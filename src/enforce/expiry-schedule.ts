@@ -1,0 +1,154 @@
+/**
+ * One schedule for every token expiry in the process: a binary min-heap of deadlines and a single
+ * `unref`'d timer armed for the earliest. Arming and cancelling an expiry cost O(log n) and leave
+ * no `Timeout` behind per socket: in Node 20 a cleared unref'd timer keeps its timer list alive
+ * until its original duration passes, so one timer per socket for the token's whole life held
+ * memory long after its socket was gone. Here a cancelled entry leaves the heap at once, and the one
+ * timer is re-armed only when the earliest deadline moves.
+ *
+ * `setTimeout` takes a signed 32-bit delay: a deadline past 2^31-1 ms is reached by re-arming
+ * (see {@link timerDelayUntil}); a timer that fires early (clamped, or the wall clock moved back)
+ * runs nothing that is not due.
+ */
+/** The longest delay `setTimeout` honours, in milliseconds (2^31-1). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** A scheduled call that can be cancelled (cancelling twice, or after it ran, is harmless). */
+export interface ScheduledCall {
+  cancel(): void;
+}
+
+/**
+ * The delay to arm a timer with for a deadline: what is left until `whenMs`, at least 0 and at most
+ * {@link MAX_TIMER_DELAY_MS}. A deadline that is not a number fires at once (fail closed).
+ *
+ * @example
+ * timerDelayUntil(Date.now() + 30 * 86_400_000, Date.now()); // 2147483647: re-armed when it fires
+ */
+export function timerDelayUntil(whenMs: number, nowMs: number): number {
+  if (Number.isNaN(whenMs)) return 0;
+  return Math.min(Math.max(whenMs - nowMs, 0), MAX_TIMER_DELAY_MS);
+}
+
+interface Entry {
+  readonly whenMs: number;
+  readonly fn: () => void;
+  /** The entry's place in the heap; -1 once it ran or was cancelled. */
+  index: number;
+}
+
+/**
+ * Deadlines that call a function when the wall clock reaches them.
+ *
+ * @example
+ * const schedule = new ExpirySchedule();
+ * const call = schedule.at(identity.expiresAt, () => disconnect(socket, "token_expired"));
+ * socket.once("disconnect", () => call.cancel());
+ */
+export class ExpirySchedule {
+  readonly #heap: Entry[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  /** The deadline the timer is armed for; Infinity when it is not armed. */
+  #armedFor = Number.POSITIVE_INFINITY;
+
+  /** How many deadlines are waiting. */
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  /** Calls `fn` once, when the wall clock reaches `whenMs` (ms since the epoch; NaN is due at once). */
+  at(whenMs: number, fn: () => void): ScheduledCall {
+    const entry: Entry = { whenMs: Number.isNaN(whenMs) ? Number.NEGATIVE_INFINITY : whenMs, fn, index: -1 };
+    this.#push(entry);
+    if (entry.index === 0) this.#arm();
+    return { cancel: () => this.#remove(entry) };
+  }
+
+  #remove(entry: Entry): void {
+    const index = entry.index;
+    if (index < 0) return;
+    const last = this.#heap.pop()!;
+    entry.index = -1;
+    if (last !== entry) {
+      this.#heap[index] = last;
+      last.index = index;
+      this.#siftDown(index);
+      this.#siftUp(last.index);
+    }
+    if (index === 0) this.#arm();
+  }
+
+  #runDue(): void {
+    this.#timer = undefined;
+    this.#armedFor = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    while (this.#heap.length > 0 && this.#heap[0]!.whenMs <= now) {
+      const entry = this.#heap[0]!;
+      this.#remove(entry);
+      try {
+        entry.fn();
+      } catch {
+        // One expiry that throws must not stop the others; the caller's function reports its own errors.
+      }
+    }
+    this.#arm();
+  }
+
+  /** Arms the one timer for the earliest deadline, or stops it when there is none. */
+  #arm(): void {
+    const first = this.#heap[0];
+    if (!first) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#armedFor = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.#timer !== undefined && this.#armedFor === first.whenMs) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#armedFor = first.whenMs;
+    this.#timer = setTimeout(() => this.#runDue(), timerDelayUntil(first.whenMs, Date.now()));
+    this.#timer.unref();
+  }
+
+  #push(entry: Entry): void {
+    entry.index = this.#heap.length;
+    this.#heap.push(entry);
+    this.#siftUp(entry.index);
+  }
+
+  #siftUp(start: number): void {
+    const heap = this.#heap;
+    let index = start;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (heap[parent]!.whenMs <= heap[index]!.whenMs) break;
+      this.#swap(index, parent);
+      index = parent;
+    }
+  }
+
+  #siftDown(start: number): void {
+    const heap = this.#heap;
+    let index = start;
+    for (;;) {
+      const left = 2 * index + 1;
+      const right = left + 1;
+      let smallest = index;
+      if (left < heap.length && heap[left]!.whenMs < heap[smallest]!.whenMs) smallest = left;
+      if (right < heap.length && heap[right]!.whenMs < heap[smallest]!.whenMs) smallest = right;
+      if (smallest === index) return;
+      this.#swap(index, smallest);
+      index = smallest;
+    }
+  }
+
+  #swap(a: number, b: number): void {
+    const heap = this.#heap;
+    const first = heap[a]!;
+    const second = heap[b]!;
+    heap[a] = second;
+    heap[b] = first;
+    first.index = b;
+    second.index = a;
+  }
+}

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ExpirySchedule } from "../../../src/enforce/expiry-schedule.js";
+
+describe("ExpirySchedule (one timer for every token expiry)", () => {
+  it("calls each function when its deadline is reached, earliest first, whatever the order they were armed in", async () => {
+    const schedule = new ExpirySchedule();
+    const start = Date.now();
+    const fired: number[] = [];
+    for (const offset of [80, 20, 60, 40, 0]) schedule.at(start + offset, () => fired.push(offset));
+    await sleep(140);
+    assert.deepEqual(fired, [0, 20, 40, 60, 80]);
+    assert.equal(schedule.size, 0);
+  });
+
+  it("runs nothing that was cancelled, including the earliest, and empties as entries are cancelled", async () => {
+    const schedule = new ExpirySchedule();
+    const start = Date.now();
+    const fired: number[] = [];
+    const calls = [10, 20, 30, 40, 50].map((offset) => schedule.at(start + offset, () => fired.push(offset)));
+    calls[0]!.cancel();
+    calls[2]!.cancel();
+    calls[2]!.cancel();
+    assert.equal(schedule.size, 3);
+    await sleep(90);
+    assert.deepEqual(fired, [20, 40, 50]);
+    calls[1]!.cancel();
+    assert.equal(schedule.size, 0);
+  });
+
+  it("keeps the heap ordered through thousands of random arms and cancels", async () => {
+    const schedule = new ExpirySchedule();
+    const start = Date.now();
+    const fired: number[] = [];
+    const live = new Map<number, { cancel(): void }>();
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 3000; i++) {
+      const when = start + 30 + Math.floor(random() * 60);
+      const id = i;
+      live.set(
+        id,
+        schedule.at(when, () => fired.push(when)),
+      );
+      if (random() < 0.4) {
+        const victim = Math.floor(random() * i);
+        live.get(victim)?.cancel();
+        live.delete(victim);
+      }
+    }
+    const expected = live.size;
+    await sleep(150);
+    assert.equal(fired.length, expected);
+    for (let i = 1; i < fired.length; i++) assert.ok(fired[i - 1]! <= fired[i]!, "fired in deadline order");
+    assert.equal(schedule.size, 0);
+  });
+
+  it("goes on with the other deadlines when one function throws", async () => {
+    const schedule = new ExpirySchedule();
+    const start = Date.now();
+    let ran = false;
+    schedule.at(start, () => {
+      throw new Error("listener bug");
+    });
+    schedule.at(start + 1, () => (ran = true));
+    await sleep(30);
+    assert.equal(ran, true);
+  });
+});
