@@ -7,6 +7,7 @@
  * limits (never "no limit"), and the places it takes meanwhile are written to Redis when it is back.
  */
 import { MemoryQuotaStore } from "./memory-quota-store.js";
+import { followReadiness, isRedisReady, runScript, type RedisClientLike } from "../cluster/redis-client.js";
 import type { StoreOutageReporter } from "./redis-rate-store.js";
 import type { QuotaRule, QuotaStore } from "./types.js";
 
@@ -28,42 +29,10 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1`;
 
-/** The Redis commands the quota store sends, for node-redis (v4/v5) and ioredis alike. */
-interface QuotaCommands {
-  evalScript(script: string, key: string, args: readonly string[]): Promise<unknown>;
-  remove(key: string, holder: string): Promise<unknown>;
-  pexpire(key: string, ms: number): Promise<unknown>;
-}
-
-/** A node-redis or ioredis client, as far as the quota store uses it. */
-export interface RedisQuotaClient {
-  readonly isReady?: boolean;
-  readonly status?: string;
-  on(event: "error" | "ready" | "end", listener: (...args: unknown[]) => void): unknown;
-  eval(...args: never[]): Promise<unknown>;
-  zRem?(key: string, member: string): Promise<unknown>;
-  zrem?(key: string, member: string): Promise<unknown>;
-  pExpire?(key: string, ms: number): Promise<unknown>;
-  pexpire?(key: string, ms: number): Promise<unknown>;
-}
-
-function commandsFor(client: RedisQuotaClient): QuotaCommands {
-  const anyEval = client.eval.bind(client) as unknown as (...args: unknown[]) => Promise<unknown>;
-  if (client.isReady !== undefined) {
-    // node-redis: eval(script, { keys, arguments })
-    return {
-      evalScript: (script, key, args) => anyEval(script, { keys: [key], arguments: [...args] }),
-      remove: (key, holder) => client.zRem!(key, holder),
-      pexpire: (key, ms) => client.pExpire!(key, ms),
-    };
-  }
-  // ioredis: eval(script, numKeys, ...keys, ...args)
-  return {
-    evalScript: (script, key, args) => anyEval(script, 1, key, ...args),
-    remove: (key, holder) => client.zrem!(key, holder),
-    pexpire: (key, ms) => client.pexpire!(key, ms),
-  };
-}
+/** Frees one holder's place. */
+const RELEASE_SCRIPT = "return redis.call('ZREM', KEYS[1], ARGV[1])";
+/** Keeps the set alive for another lease. */
+const EXPIRE_SCRIPT = "return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))";
 
 /**
  * The Redis quota store.
@@ -74,16 +43,12 @@ function commandsFor(client: RedisQuotaClient): QuotaCommands {
  * conn.once("close", () => quotas.release({ id: "connection", max: 50 }, address, conn.id));
  */
 export class RedisQuotaStore implements QuotaStore {
-  readonly #client: RedisQuotaClient;
-  readonly #commands: QuotaCommands;
-  readonly #reporter: StoreOutageReporter | undefined;
+  readonly #client: RedisClientLike;
+  readonly #readiness: ReturnType<typeof followReadiness>;
   /** The places this node holds, by Redis key: renewed while they live, counted here during an outage. */
   readonly #held = new Map<string, { rule: QuotaRule; key: string; holders: Set<string> }>();
   readonly #fallback = new MemoryQuotaStore();
   readonly #renewTimer: NodeJS.Timeout;
-  #down = false;
-  readonly #onError = (): void => this.#markDown();
-  readonly #onReady = (): void => this.#markUp();
 
   readonly #leaseMs: number;
 
@@ -92,36 +57,38 @@ export class RedisQuotaStore implements QuotaStore {
    * leases are renewed every `renewMs` (default a third of the lease).
    */
   constructor(
-    client: RedisQuotaClient,
+    client: RedisClientLike,
     reporter?: StoreOutageReporter,
     lease: { readonly leaseMs?: number; readonly renewMs?: number } = {},
   ) {
     this.#client = client;
     this.#leaseMs = lease.leaseMs ?? QUOTA_LEASE_MS;
-    this.#commands = commandsFor(client);
-    this.#reporter = reporter;
-    client.on("error", this.#onError);
-    client.on("end", this.#onError);
-    client.on("ready", this.#onReady);
+    this.#readiness = followReadiness(client, {
+      down: () => reporter?.outage("redis"),
+      up: () => {
+        reporter?.recovered("redis");
+        void this.#renew();
+      },
+    });
     this.#renewTimer = setInterval(() => void this.#renew(), lease.renewMs ?? Math.ceil(this.#leaseMs / 3));
     this.#renewTimer.unref();
   }
 
   async acquire(rule: QuotaRule, key: string, holder: string): Promise<boolean> {
     const slot = slotKey(rule, key);
-    if (!this.#isReady()) return this.#acquireLocally(slot, rule, key, holder);
+    if (!isRedisReady(this.#client)) return this.#acquireLocally(slot, rule, key, holder);
     try {
-      const taken = await this.#commands.evalScript(ACQUIRE_SCRIPT, slot, [
-        String(rule.max),
-        String(Date.now()),
-        String(this.#leaseMs),
-        holder,
-      ]);
+      const taken = await runScript(
+        this.#client,
+        ACQUIRE_SCRIPT,
+        [slot],
+        [String(rule.max), String(Date.now()), String(this.#leaseMs), holder],
+      );
       if (Number(taken) !== 1) return false;
       this.#remember(slot, rule, key, holder);
       return true;
     } catch {
-      this.#markDown();
+      this.#readiness.markDown();
       return this.#acquireLocally(slot, rule, key, holder);
     }
   }
@@ -132,22 +99,17 @@ export class RedisQuotaStore implements QuotaStore {
     entry?.holders.delete(holder);
     if (entry && entry.holders.size === 0) this.#held.delete(slot);
     this.#fallback.releaseNow(rule, key, holder);
-    if (!this.#isReady()) return;
-    await this.#commands.remove(slot, holder).catch(() => undefined);
+    if (!isRedisReady(this.#client)) return;
+    await runScript(this.#client, RELEASE_SCRIPT, [slot], [holder]).catch(() => undefined);
   }
 
   async close(): Promise<void> {
     clearInterval(this.#renewTimer);
-    const client = this.#client as RedisQuotaClient & {
-      off?: (event: string, listener: (...args: unknown[]) => void) => unknown;
-    };
-    client.off?.("error", this.#onError);
-    client.off?.("end", this.#onError);
-    client.off?.("ready", this.#onReady);
+    this.#readiness.stop();
   }
 
   #acquireLocally(slot: string, rule: QuotaRule, key: string, holder: string): boolean {
-    this.#markDown();
+    this.#readiness.markDown();
     if (!this.#fallback.acquireNow(rule, key, holder)) return false;
     this.#remember(slot, rule, key, holder);
     return true;
@@ -168,39 +130,19 @@ export class RedisQuotaStore implements QuotaStore {
    * close, and refuses new ones until then.
    */
   async #renew(): Promise<void> {
-    if (!this.#isReady()) return;
+    if (!isRedisReady(this.#client)) return;
     const now = Date.now();
     for (const [slot, entry] of this.#held) {
       for (const holder of entry.holders) {
-        await this.#commands
-          .evalScript(ACQUIRE_SCRIPT, slot, [
-            String(Number.MAX_SAFE_INTEGER),
-            String(now),
-            String(this.#leaseMs),
-            holder,
-          ])
-          .catch(() => undefined);
+        await runScript(
+          this.#client,
+          ACQUIRE_SCRIPT,
+          [slot],
+          [String(Number.MAX_SAFE_INTEGER), String(now), String(this.#leaseMs), holder],
+        ).catch(() => undefined);
       }
-      await this.#commands.pexpire(slot, this.#leaseMs).catch(() => undefined);
+      await runScript(this.#client, EXPIRE_SCRIPT, [slot], [String(this.#leaseMs)]).catch(() => undefined);
     }
-  }
-
-  #isReady(): boolean {
-    const client = this.#client;
-    return client.isReady === true || client.status === "ready";
-  }
-
-  #markDown(): void {
-    if (this.#down) return;
-    this.#down = true;
-    this.#reporter?.outage("redis");
-  }
-
-  #markUp(): void {
-    if (!this.#down) return;
-    this.#down = false;
-    this.#reporter?.recovered("redis");
-    void this.#renew();
   }
 }
 

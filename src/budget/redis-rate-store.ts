@@ -6,20 +6,11 @@
  * reported once, when it starts, and once when it ends.
  */
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import { followReadiness, isRedisReady, type RedisClientLike } from "../cluster/redis-client.js";
 import { consumeOne, type PointLimiter } from "./memory-rate-store.js";
 import type { BudgetAnswer, RateRule, RateStore } from "./types.js";
 
-/**
- * The part of a Redis client the store needs: a node-redis v4/v5 client (`isReady`) or an ioredis
- * client (`status`). rate-limiter-flexible drives it; the store only watches whether it is ready.
- */
-export interface RedisClientLike {
-  readonly isReady?: boolean;
-  readonly status?: string;
-  on(event: "error" | "ready" | "end", listener: (...args: unknown[]) => void): unknown;
-}
-
-/** Where the store says that it lost Redis and that it is back. */
+/** Where a store says that it lost its backing store and that it is back. */
 export interface StoreOutageReporter {
   outage(store: "redis"): void;
   recovered(store: "redis"): void;
@@ -38,21 +29,18 @@ export const REDIS_KEY_PREFIX = "sockguard:rate";
 export class RedisRateStore implements RateStore {
   readonly #client: RedisClientLike;
   readonly #limiters = new Map<string, PointLimiter>();
-  readonly #reporter: StoreOutageReporter | undefined;
-  #down = false;
-  readonly #onError = (): void => this.#markDown();
-  readonly #onReady = (): void => this.#markUp();
+  readonly #readiness: ReturnType<typeof followReadiness>;
 
   constructor(client: RedisClientLike, reporter?: StoreOutageReporter) {
     this.#client = client;
-    this.#reporter = reporter;
-    client.on("error", this.#onError);
-    client.on("end", this.#onError);
-    client.on("ready", this.#onReady);
+    this.#readiness = followReadiness(client, {
+      down: () => reporter?.outage("redis"),
+      up: () => reporter?.recovered("redis"),
+    });
   }
 
   consume(rule: RateRule, key: string): Promise<BudgetAnswer> {
-    if (!this.#isReady()) this.#markDown();
+    if (!isRedisReady(this.#client)) this.#readiness.markDown();
     return consumeOne(this.#limiterFor(rule), key, rule.durationMs);
   }
 
@@ -61,12 +49,7 @@ export class RedisRateStore implements RateStore {
   }
 
   async close(): Promise<void> {
-    const client = this.#client as RedisClientLike & {
-      off?: (event: string, listener: (...args: unknown[]) => void) => unknown;
-    };
-    client.off?.("error", this.#onError);
-    client.off?.("end", this.#onError);
-    client.off?.("ready", this.#onReady);
+    this.#readiness.stop();
     this.#limiters.clear();
   }
 
@@ -88,22 +71,5 @@ export class RedisRateStore implements RateStore {
       this.#limiters.set(rule.id, limiter);
     }
     return limiter;
-  }
-
-  #isReady(): boolean {
-    const client = this.#client;
-    return client.isReady === true || client.status === "ready";
-  }
-
-  #markDown(): void {
-    if (this.#down) return;
-    this.#down = true;
-    this.#reporter?.outage("redis");
-  }
-
-  #markUp(): void {
-    if (!this.#down) return;
-    this.#down = false;
-    this.#reporter?.recovered("redis");
   }
 }
