@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { createClient } from "redis";
 
 /** True when `redis-server` can be run here. */
 export function redisServerInstalled(): boolean {
@@ -121,4 +122,42 @@ async function terminate(child: ChildProcess): Promise<void> {
     });
     child.kill("SIGTERM");
   });
+}
+
+/** node-redis client type as the tests use it. */
+export type TestRedisClient = ReturnType<typeof createClient>;
+
+/**
+ * Mocha hooks for a suite that needs Redis: starts a redis-server before the suite (skipping it
+ * loudly when the server is missing), hands out connected node-redis clients, and closes them and
+ * the server after.
+ *
+ * @example
+ * const redis = useRedisServer();
+ * it("…", async () => { const client = await redis.client(); });
+ */
+export function useRedisServer(): { server(): RedisServer; client(): Promise<TestRedisClient> } {
+  let server: RedisServer | undefined;
+  const clients: TestRedisClient[] = [];
+  before(async function () {
+    requireRedisServer(this);
+    server = await startRedisServer();
+  });
+  after(async () => {
+    for (const client of clients) await client.close().catch(() => undefined);
+    await server?.stop();
+  });
+  return {
+    server: () => server!,
+    client: async () => {
+      const client = createClient({
+        url: server!.url,
+        socket: { reconnectStrategy: () => 100, connectTimeout: 1_000 },
+      });
+      client.on("error", () => undefined);
+      await client.connect();
+      clients.push(client);
+      return client;
+    },
+  };
 }

@@ -1,33 +1,13 @@
 import { expect } from "chai";
-import { createClient } from "redis";
 import { NodeRegistry } from "../../../src/cluster/node-registry.js";
-import { requireRedisServer, startRedisServer, type RedisServer } from "../../helpers/redis-server.js";
+import { useRedisServer } from "../../helpers/redis-server.js";
 
-type Client = ReturnType<typeof createClient>;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("NodeRegistry (a real redis-server)", function () {
   this.timeout(20_000);
-  let redis: RedisServer;
-  const clients: Client[] = [];
-
-  before(async function () {
-    requireRedisServer(this);
-    redis = await startRedisServer();
-  });
-
-  after(async () => {
-    for (const client of clients) await client.close().catch(() => undefined);
-    await redis?.stop();
-  });
-
-  async function client(): Promise<Client> {
-    const created = createClient({ url: redis.url, socket: { reconnectStrategy: () => 100 } });
-    created.on("error", () => undefined);
-    await created.connect();
-    clients.push(created);
-    return created;
-  }
+  const redis = useRedisServer();
+  const client = (): ReturnType<typeof redis.client> => redis.client();
 
   it("lists every node with the policy version it enforces, and a node that closes leaves the list at once", async () => {
     const timing = { heartbeatMs: 100, ttlMs: 400 };
@@ -80,11 +60,11 @@ describe("NodeRegistry (a real redis-server)", function () {
     });
     await registry.heartbeat();
     const before = registry.nodes.map((node) => node.id);
-    await redis.stop();
+    await redis.server().stop();
     await sleep(200);
     await registry.heartbeat();
     expect(registry.nodes.map((node) => node.id)).to.deep.equal(before);
-    await redis.restart();
+    await redis.server().restart();
     await registry.close();
   });
 });

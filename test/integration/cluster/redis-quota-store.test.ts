@@ -1,37 +1,23 @@
 import { expect } from "chai";
-import { createClient } from "redis";
 import { RedisQuotaStore } from "../../../src/budget/redis-quota-store.js";
-import { requireRedisServer, startRedisServer, type RedisServer } from "../../helpers/redis-server.js";
-
-type Client = ReturnType<typeof createClient>;
+import { useRedisServer, type TestRedisClient } from "../../helpers/redis-server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("RedisQuotaStore (a real redis-server)", function () {
   this.timeout(30_000);
-  let redis: RedisServer;
-  const clients: Client[] = [];
+  const redis = useRedisServer();
   const stores: RedisQuotaStore[] = [];
-
-  before(async function () {
-    requireRedisServer(this);
-    redis = await startRedisServer();
-  });
 
   after(async () => {
     for (const store of stores) await store.close();
-    for (const client of clients) await client.close().catch(() => undefined);
-    await redis?.stop();
   });
 
   async function node(lease?: {
     leaseMs: number;
     renewMs: number;
-  }): Promise<{ store: RedisQuotaStore; client: Client }> {
-    const client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 100 } });
-    client.on("error", () => undefined);
-    await client.connect();
-    clients.push(client);
+  }): Promise<{ store: RedisQuotaStore; client: TestRedisClient }> {
+    const client = await redis.client();
     const store = new RedisQuotaStore(client, undefined, lease);
     stores.push(store);
     return { store, client };
@@ -53,14 +39,14 @@ describe("RedisQuotaStore (a real redis-server)", function () {
   it("keeps each node to the quota on its own while Redis is down, without waiting for it", async () => {
     const rule = { id: "namespace:/chat", max: 2 };
     const a = await node();
-    await redis.stop();
+    await redis.server().stop();
     while (a.client.isReady) await sleep(20);
     const started = Date.now();
     const answers = [];
     for (const holder of ["x", "y", "z"]) answers.push(await a.store.acquire(rule, "idp:alice", holder));
     expect(Date.now() - started).to.be.below(1_000);
     expect(answers).to.deep.equal([true, true, false]);
-    await redis.restart();
+    await redis.server().restart();
     while (!a.client.isReady) await sleep(20);
   });
 

@@ -1,19 +1,9 @@
 import { expect } from "chai";
-import { createClient } from "redis";
 import { RedisRateStore } from "../../../src/budget/redis-rate-store.js";
 import type { RateRule } from "../../../src/budget/types.js";
-import { requireRedisServer, startRedisServer, type RedisServer } from "../../helpers/redis-server.js";
-
-type Client = ReturnType<typeof createClient>;
+import { useRedisServer, type TestRedisClient } from "../../helpers/redis-server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function connectClient(url: string): Promise<Client> {
-  const client = createClient({ url, socket: { reconnectStrategy: () => 100, connectTimeout: 1_000 } });
-  client.on("error", () => undefined);
-  await client.connect();
-  return client;
-}
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -25,21 +15,11 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 
 describe("RedisRateStore (a real redis-server)", function () {
   this.timeout(30_000);
-  let redis: RedisServer;
-  const clients: Client[] = [];
-
-  before(async function () {
-    requireRedisServer(this);
-    redis = await startRedisServer();
-  });
-
-  after(async () => {
-    for (const client of clients) await client.close().catch(() => undefined);
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
+  const clients: TestRedisClient[] = [];
 
   async function store(reporter?: ConstructorParameters<typeof RedisRateStore>[1]): Promise<RedisRateStore> {
-    const client = await connectClient(redis.url);
+    const client = await redis.client();
     clients.push(client);
     return new RedisRateStore(client, reporter);
   }
@@ -72,7 +52,7 @@ describe("RedisRateStore (a real redis-server)", function () {
     const nodeB = await store();
     const client = clients[clients.length - 2]!;
 
-    await redis.stop();
+    await redis.server().stop();
     await waitFor(() => !client.isReady, 5_000);
     const started = Date.now();
     const during = [];
@@ -81,7 +61,7 @@ describe("RedisRateStore (a real redis-server)", function () {
     expect(during.map((answer) => answer.allowed)).to.deep.equal([true, true, true, false, false]);
     expect(events).to.deep.equal(["outage"]);
 
-    await redis.restart();
+    await redis.server().restart();
     await waitFor(() => client.isReady && clients[clients.length - 1]!.isReady, 10_000);
     expect(events).to.deep.equal(["outage", "recovered"]);
     const sharedRule: RateRule = { ...rule, id: "event:/chat:typing-after:3/60000" };
