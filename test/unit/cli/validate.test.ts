@@ -7,8 +7,6 @@ import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Cleanup } from "../../helpers/cleanup.js";
-import { writePolicyFiles } from "../../helpers/policy-files.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const CLI = join(ROOT, "src/cli/main.ts");
@@ -109,38 +107,13 @@ describe("sockguard validate", () => {
   });
 
   it("accepts format: safe-text and plain-text, and still refuses an unknown format", async () => {
-    const cleanup = new Cleanup();
-    try {
-      const policy = (format: string): string =>
-        [
-          "version: 1",
-          "connection: { allowMissingOrigin: true }",
-          "namespaces:",
-          "  /chat:",
-          "    auth: none",
-          "    events:",
-          "      say: { args: [{ type: string, maxLength: 500, format: safe-text }] }",
-          `      rename: { args: [{ type: string, maxLength: 64, format: ${format} }] }`,
-          "",
-        ].join("\n");
-      // Run from the project (tsx resolves from the working directory): files outside it print absolute.
-      const dir = await writePolicyFiles(cleanup, {
-        "good.yaml": policy("plain-text"),
-        "typo.yaml": policy("plain-txt"),
-      });
-      expect(await sockguard(["validate", join(dir, "good.yaml")], { cwd: ROOT })).to.deep.equal({
-        status: 0,
-        stdout: "1 file checked: no problems\n",
-        stderr: "",
-      });
-      const typo = await sockguard(["validate", join(dir, "typo.yaml")], { cwd: ROOT });
-      expect(typo.status).to.equal(1);
-      expect(typo.stdout.split("\n")[0]).to.equal(
-        `${join(dir, "typo.yaml")}:8:63: error: unknown format "plain-txt" (did you mean "plain-text"?)`,
-      );
-    } finally {
-      await cleanup.run();
-    }
+    const good = await sockguard(["validate", "test/fixtures/policy/text-formats/good.yaml"], { cwd: ROOT });
+    expect(good).to.deep.equal({ status: 0, stdout: "1 file checked: no problems\n", stderr: "" });
+    const typo = await sockguard(["validate", "test/fixtures/policy/text-formats/typo.yaml"], { cwd: ROOT });
+    expect(typo.status).to.equal(1);
+    expect(typo.stdout.split("\n")[0]).to.equal(
+      'test/fixtures/policy/text-formats/typo.yaml:8:63: error: unknown format "plain-txt" (did you mean "plain-text"?)',
+    );
   });
 
   it("prints one JSON object with every file's result for --format json", async () => {
