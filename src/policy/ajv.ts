@@ -1,5 +1,6 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
+import { TEXT_FORMATS } from "./text-formats.js";
 import type { JsonObject } from "./types.js";
 
 // ajv-formats is CommonJS with a default export; under NodeNext its default import is the module object.
@@ -32,6 +33,9 @@ export function createEventAjv(
     // mode must not confuse a user's typo for it either, so nothing extra is registered here.
   });
   addFormats(ajv, { mode: "fast" });
+  // The policy's own formats: every instance gets them, so the loader's checks, the meta-schema
+  // instance that lists known formats and the compiler all agree on what `format` may name.
+  for (const [name, format] of Object.entries(TEXT_FORMATS)) ajv.addFormat(name, format);
   for (const [id, schema] of schemas) ajv.addSchema(schema, id);
   return ajv;
 }

@@ -155,7 +155,11 @@ describe("guard: policies/chat.yaml end to end", () => {
     assert.equal(codeOf(await emitWithReply(writer, "typing", "yes")), "payload_invalid");
     assert.equal(codeOf(await emitWithReply(writer, "join", { room: "../etc" })), "payload_invalid");
     assert.equal(codeOf(await emitWithReply(writer, "delete-everything")), "event_not_allowed");
-    assert.equal(codeOf(await emitWithReply(writer, "message", { text: "still fine" })), undefined);
-    assert.deepEqual(received, [["message", { text: "still fine" }]]);
+    assert.equal(
+      codeOf(await emitWithReply(writer, "message", { text: "see invoice\u202Etxt.exe" })),
+      "payload_invalid",
+    );
+    assert.equal(codeOf(await emitWithReply(writer, "message", { text: "still fine <3" })), undefined);
+    assert.deepEqual(received, [["message", { text: "still fine <3" }]]);
   });
 });

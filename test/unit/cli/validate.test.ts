@@ -106,6 +106,16 @@ describe("sockguard validate", () => {
     );
   });
 
+  it("accepts format: safe-text and plain-text, and still refuses an unknown format", async () => {
+    const good = await sockguard(["validate", "test/fixtures/policy/text-formats/good.yaml"], { cwd: ROOT });
+    expect(good).to.deep.equal({ status: 0, stdout: "1 file checked: no problems\n", stderr: "" });
+    const typo = await sockguard(["validate", "test/fixtures/policy/text-formats/typo.yaml"], { cwd: ROOT });
+    expect(typo.status).to.equal(1);
+    expect(typo.stdout.split("\n")[0]).to.equal(
+      'test/fixtures/policy/text-formats/typo.yaml:8:63: error: unknown format "plain-txt" (did you mean "plain-text"?)',
+    );
+  });
+
   it("prints one JSON object with every file's result for --format json", async () => {
     const run = await sockguard([
       "validate",
