@@ -20,6 +20,7 @@ import { expandEnvironment, type EnvironmentProblem } from "./env.js";
 import { checkStructure } from "./structure.js";
 import { resolveSchemaRefs, type SchemaSite } from "./refs.js";
 import { readKeyFiles } from "./key-files.js";
+import { checkBudgets } from "./check-budgets.js";
 import { checkConnection } from "./check-connection.js";
 import { checkAuth } from "./check-auth.js";
 import { checkNamespaces, isBinaryArg } from "./check-namespaces.js";
@@ -132,6 +133,7 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
   checkConnection(policy, report);
   checkAuth(policy, keyFiles, baseDir, report);
   checkNamespaces(policy, report);
+  checkBudgets(policy, report);
   checkEventSchemas({
     sites,
     report,

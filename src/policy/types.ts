@@ -35,6 +35,12 @@ export type ClaimRequirement = ClaimValue | ClaimValue[] | { all: ClaimValue[] }
 /** `require`: claim name (plain, dotted path, or JSON Pointer starting with `/`) to requirement. */
 export type ClaimsRequirement = Record<string, ClaimRequirement>;
 
+/** Whose budget a rate limit spends: the verified subject (default), the client address, or the socket. */
+export type RateLimitKey = "subject" | "address" | "socket";
+
+/** A rate limit: `COUNT/DURATION` (counted per subject), or `{ rate, by }`. */
+export type RateLimitPolicy = string | { rate: string; by?: RateLimitKey };
+
 export interface ConnectionPolicy {
   origins?: string[];
   allowMissingOrigin?: boolean;
@@ -45,6 +51,10 @@ export interface ConnectionPolicy {
   maxPayload?: number | string;
   /** A rate such as `20/1m`. */
   maxDenials?: string;
+  /** Handshakes per client address, such as `30/1m`. */
+  rateLimit?: string;
+  /** Concurrent Engine.IO connections per client address. */
+  maxConnections?: number;
 }
 
 export interface IssuerPolicy {
@@ -71,6 +81,8 @@ export interface EventPolicy {
   schema?: ArgSpec;
   args?: ArgSpec[];
   require?: ClaimsRequirement;
+  /** How often one key may send this event. */
+  rateLimit?: RateLimitPolicy;
 }
 
 export type AuthMode = "required" | "optional" | "none";
@@ -80,6 +92,12 @@ export interface NamespacePolicy {
   issuers?: string[];
   require?: ClaimsRequirement;
   unknownEvents?: "reject" | "allow";
+  /** Connects to this namespace per key. */
+  rateLimit?: RateLimitPolicy;
+  /** Live sockets in this namespace per subject (anonymous: per address). */
+  maxConnections?: number;
+  /** All events of this namespace together, per key. */
+  eventRateLimit?: RateLimitPolicy;
   events?: Record<string, EventPolicy>;
 }
 
