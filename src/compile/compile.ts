@@ -8,6 +8,7 @@ import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { NamespacePolicy } from "../policy/types.js";
 import type { Ajv2020 } from "ajv/dist/2020.js";
 import { compileAuth, type CompileContext } from "./auth.js";
+import { compileQuotaRule, compileRateRule } from "./budgets.js";
 import { compileClaimsRequirement } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { compileConnection } from "./connection.js";
@@ -74,5 +75,28 @@ function compileNamespace(
     ...(namespace.require ? { require: compileClaimsRequirement(namespace.require) } : {}),
     unknownEvents: namespace.unknownEvents ?? "reject",
     events: compileEventValidators(name, namespace.events ?? {}, ajv),
+    ...(namespace.rateLimit === undefined
+      ? {}
+      : {
+          rateLimit: compileRateRule(namespace.rateLimit, { kind: "connect", namespace: name }, [
+            "namespaces",
+            name,
+            "rateLimit",
+          ]),
+        }),
+    ...(namespace.maxConnections === undefined
+      ? {}
+      : {
+          maxConnections: compileQuotaRule(namespace.maxConnections, { kind: "namespace", namespace: name }),
+        }),
+    ...(namespace.eventRateLimit === undefined
+      ? {}
+      : {
+          eventRateLimit: compileRateRule(namespace.eventRateLimit, { kind: "events", namespace: name }, [
+            "namespaces",
+            name,
+            "eventRateLimit",
+          ]),
+        }),
   });
 }

@@ -4,6 +4,7 @@
  */
 import type { ConnectionPolicy, TransportName } from "../policy/types.js";
 import { parseRate, parseSize } from "../policy/units.js";
+import { compileQuotaRule, compileRateRule } from "./budgets.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { compileOriginMatcher } from "./origins.js";
 import { compileProxyMatcher } from "./proxies.js";
@@ -48,5 +49,18 @@ export function compileConnection(connection: ConnectionPolicy | undefined): Com
     isTrustedProxy: compileProxyMatcher(connection?.trustedProxies ?? []),
     maxPayload,
     maxDenials: Object.freeze(maxDenials),
+    ...(connection?.rateLimit === undefined
+      ? {}
+      : {
+          rateLimit: compileRateRule(
+            connection.rateLimit,
+            { kind: "handshake" },
+            ["connection", "rateLimit"],
+            "address",
+          ),
+        }),
+    ...(connection?.maxConnections === undefined
+      ? {}
+      : { maxConnections: compileQuotaRule(connection.maxConnections, { kind: "connection" }) }),
   });
 }

@@ -7,6 +7,7 @@ import type { ValidateFunction } from "ajv";
 import type { ArgSpec, BinaryArg, EventPolicy } from "../policy/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { parseSize } from "../policy/units.js";
+import { compileRateRule } from "./budgets.js";
 import { compileClaimsRequirement } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
 import type { CompiledArg, CompiledEvent } from "./types.js";
@@ -46,6 +47,14 @@ export function compileEventValidators(
         name,
         ...(event.require ? { require: compileClaimsRequirement(event.require) } : {}),
         args: Object.freeze(args),
+        ...(event.rateLimit === undefined
+          ? {}
+          : {
+              rateLimit: compileRateRule(event.rateLimit, { kind: "event", namespace, event: name }, [
+                ...path,
+                "rateLimit",
+              ]),
+            }),
       }),
     );
   }

@@ -6,6 +6,7 @@
 import type { ValidateFunction } from "ajv";
 import type { AuthMode, TokenSource, TransportName } from "../policy/types.js";
 import type { DenialCode } from "../decisions.js";
+import type { QuotaRule, RateRule } from "../budget/types.js";
 
 /** Verified claims of a token (a JWT payload). */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -74,6 +75,10 @@ export interface CompiledConnection {
   /** Bytes per event, JSON and binary attachments together. */
   readonly maxPayload: number;
   readonly maxDenials: { readonly count: number; readonly windowMs: number };
+  /** Handshakes per client address (`connection.rateLimit`). */
+  readonly rateLimit?: RateRule;
+  /** Concurrent Engine.IO connections per client address (`connection.maxConnections`). */
+  readonly maxConnections?: QuotaRule;
 }
 
 /** One positional argument. */
@@ -89,6 +94,8 @@ export interface CompiledEvent {
   /** The event's own `require` (the namespace's was checked at connect); undefined when none. */
   readonly require?: ClaimsPredicate;
   readonly args: readonly CompiledArg[];
+  /** The event's own rate limit. */
+  readonly rateLimit?: RateRule;
 }
 
 export interface CompiledNamespace {
@@ -99,6 +106,12 @@ export interface CompiledNamespace {
   readonly require?: ClaimsPredicate;
   readonly unknownEvents: "reject" | "allow";
   readonly events: ReadonlyMap<string, CompiledEvent>;
+  /** Connects to this namespace per key. */
+  readonly rateLimit?: RateRule;
+  /** Live sockets in this namespace per subject (anonymous: per address). */
+  readonly maxConnections?: QuotaRule;
+  /** All events of this namespace together, per key. */
+  readonly eventRateLimit?: RateRule;
 }
 
 export interface CompiledPolicy {
