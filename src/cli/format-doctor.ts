@@ -5,7 +5,7 @@
  * annotations. JSON: one object with every copy, finding and warning.
  */
 import type { DoctorReport } from "../doctor/doctor.js";
-import { primaryId, type Finding } from "../doctor/findings.js";
+import { describeFinding } from "../doctor/findings.js";
 import type { OutputFormat } from "./validate.js";
 import { escapeData } from "./format-github.js";
 import { plural } from "./summary-line.js";
@@ -23,7 +23,7 @@ export function formatDoctor(
   { strict, show }: { strict: boolean; show: ShowPath },
 ): string {
   if (format === "json") return formatDoctorJson(report, strict, show);
-  const findings = report.findings.map((finding) => findingLine(finding, show));
+  const findings = report.findings.map((finding) => describeFinding(finding, show));
   const warnings = report.lints.map((lint) => lint.message);
   const lines =
     format === "github"
@@ -34,22 +34,6 @@ export function formatDoctor(
       : [...findings, ...warnings.map((line) => `warning: ${line}`)];
   lines.push(doctorSummary(report, strict));
   return lines.join("\n") + "\n";
-}
-
-/**
- * One finding as a line.
- *
- * @example
- * findingLine(finding, show);
- * // "engine.io 6.6.5 at node_modules/engine.io: CVE-2026-59725 (high): polling connection exhaustion: ...; fixed in 6.6.7"
- */
-export function findingLine(finding: Finding, show: ShowPath): string {
-  const { package: installed, advisory } = finding;
-  return (
-    `${installed.name} ${installed.version} at ${show(installed.dir)}: ` +
-    `${primaryId(advisory)} (${advisory.severity}): ${advisory.summary}; ` +
-    (finding.upgradeTo.length > 0 ? `fixed in ${finding.upgradeTo.join(" / ")}` : "no fixed version yet")
-  );
 }
 
 function doctorSummary(report: DoctorReport, strict: boolean): string {

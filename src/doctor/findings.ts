@@ -49,3 +49,20 @@ function upgradeTo(version: string, advisory: Advisory): string[] {
 export function primaryId(advisory: Advisory): string {
   return advisory.ids.find((id) => id.startsWith("CVE-")) ?? advisory.ids[0]!;
 }
+
+/**
+ * One finding as one line, the same in doctor's output and the guard's start-up warning.
+ * `show` turns the copy's directory into how it is printed.
+ *
+ * @example
+ * describeFinding(finding, (dir) => relative(cwd, dir));
+ * // "engine.io 6.6.5 at node_modules/engine.io: CVE-2026-59725 (high): polling connection exhaustion: ...; fixed in 6.6.7"
+ */
+export function describeFinding(finding: Finding, show: (dir: string) => string): string {
+  const { package: installed, advisory } = finding;
+  return (
+    `${installed.name} ${installed.version} at ${show(installed.dir)}: ` +
+    `${primaryId(advisory)} (${advisory.severity}): ${advisory.summary}; ` +
+    (finding.upgradeTo.length > 0 ? `fixed in ${finding.upgradeTo.join(" / ")}` : "no fixed version yet")
+  );
+}
