@@ -18,6 +18,7 @@ import {
   type ReloadOutcome,
   type SockguardOptions,
 } from "./enforce/guard.js";
+import { scheduleStackCheck } from "./doctor/running-stack.js";
 import { POLICY_OBJECT_FILE, hasErrors } from "./policy/diagnostic.js";
 import { checkPolicyObject, loadPolicy } from "./policy/load.js";
 import type { PolicyLoadResult } from "./policy/loaded.js";
@@ -64,6 +65,7 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
   } else {
     guard.follow(followPolicyObject(guard, load));
   }
+  scheduleStackCheck(io, guard.logger, options.advisories);
   return guard;
 }
 

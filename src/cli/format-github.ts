@@ -25,7 +25,7 @@ export function formatGithub(reports: readonly FileReport[], summary: Summary): 
 }
 
 /** The escaping GitHub's workflow commands expect in a message. */
-function escapeData(text: string): string {
+export function escapeData(text: string): string {
   return text.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
 }
 

@@ -1,10 +1,11 @@
 /**
  * The command line: `sockguard validate [files...] [--format text|json|github] [--strict]`,
- * `--help`, `--version`. Exit status 0 when every file is valid, 1 when one is not, 2 for bad usage
+ * `sockguard doctor [dir] [--format ...] [--strict] [--advisories FILE]`, `--help`, `--version`. Exit status 0 when every file is valid, 1 when one is not, 2 for bad usage
  * or a file that cannot be read.
  */
 import { parseArgs } from "node:util";
-import { COMMAND_HELP, VALIDATE_HELP } from "./usage.js";
+import { doctorCommand } from "./doctor.js";
+import { COMMAND_HELP, DOCTOR_HELP, VALIDATE_HELP } from "./usage.js";
 import { packageVersion } from "./version.js";
 import { OUTPUT_FORMATS, validateFiles, type OutputFormat } from "./validate.js";
 
@@ -38,6 +39,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       options: {
         format: { type: "string", short: "f" },
         strict: { type: "boolean" },
+        advisories: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -59,15 +61,25 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     }
     return usageError(io, "no command given");
   }
-  if (command !== "validate") return usageError(io, `unknown command "${command}"`);
+  if (command !== "validate" && command !== "doctor") return usageError(io, `unknown command "${command}"`);
   if (values.help) {
-    io.stdout(VALIDATE_HELP);
+    io.stdout(command === "doctor" ? DOCTOR_HELP : VALIDATE_HELP);
     return EXIT_VALID;
   }
   const format = values.format ?? "text";
   if (!isOutputFormat(format)) {
     return usageError(io, `--format must be one of ${OUTPUT_FORMATS.join(", ")}, not "${format}"`);
   }
+  if (command === "doctor") {
+    if (files.length > 1) return usageError(io, "doctor checks one directory");
+    const options = { format, strict: values.strict ?? false };
+    return doctorCommand(
+      files[0] ?? ".",
+      values.advisories === undefined ? options : { ...options, advisories: values.advisories },
+      io,
+    );
+  }
+  if (values.advisories !== undefined) return usageError(io, "--advisories is an option of doctor");
   if (files.length === 0) return usageError(io, "validate needs at least one policy file");
   return validateFiles(files, { format, strict: values.strict ?? false }, io);
 }

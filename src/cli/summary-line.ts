@@ -20,6 +20,10 @@ export function summaryLine(summary: Summary): string {
   return `${checked}: ${found}${invalid}`;
 }
 
-function plural(count: number, noun: string): string {
+/**
+ * @example
+ * plural(2, "file"); // "2 files"
+ */
+export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

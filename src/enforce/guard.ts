@@ -37,6 +37,11 @@ export interface SockguardOptions {
   readonly logger?: Logger;
   /** Which decisions the `decision` event reports: denials only (default), or allows too. */
   readonly decisions?: "denials" | "all";
+  /**
+   * The advisory file the start-up check of the socket.io stack reads (a newer one than the data
+   * shipped with sockguard, in the same format), or `false` to skip the check.
+   */
+  readonly advisories?: string | false;
 }
 
 /** A new policy is in force. */
