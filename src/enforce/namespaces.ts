@@ -12,7 +12,7 @@ import { authenticate } from "./authenticate.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { guardSocketEvents } from "./events.js";
-import { measureIncomingPackets } from "./packet-size.js";
+import { stampDecodedPackets } from "./packet-size.js";
 import { createSocketState, publishIdentity } from "./socket-state.js";
 import { watchTokenExpiry } from "./token-lifetime.js";
 import {
@@ -32,7 +32,11 @@ type NamespaceMiddleware = (socket: Socket, next: (err?: Error) => void) => void
  * io.of("/chat").use(appMiddleware); // runs after the guard's
  */
 export function guardNamespaces(ctx: GuardContext): void {
-  const middleware: NamespaceMiddleware = (socket, next) => judgeConnect(ctx, socket, next);
+  const middleware: NamespaceMiddleware = (socket, next) => {
+    // Before the token check, which may take a while: packets arriving meanwhile are measured too.
+    stampDecodedPackets(socket);
+    judgeConnect(ctx, socket, next);
+  };
   for (const namespace of concreteNamespaces(ctx.io)) putFirst(namespace, middleware);
   ctx.io.sockets.prependListener("new_namespace", (namespace: Namespace) => putFirst(namespace, middleware));
 }
@@ -70,7 +74,6 @@ function admit(
   const state = createSocketState(identity);
   ctx.states.set(socket, state);
   publishIdentity(socket, identity);
-  measureIncomingPackets(socket);
   guardSocketEvents(ctx, socket);
   watchTokenExpiry(ctx, socket, state, policy.auth);
   // A connect that never completes (the client left meanwhile) emits no disconnect: the timer is
