@@ -230,6 +230,24 @@ describe("Socket.IO canaries (facts the guard relies on)", () => {
     assert.deepEqual(seen, ["guard:0", "middleware"]);
   });
 
+  it("a client keeps the namespace sockets of its connection in `sockets`, by socket id", async () => {
+    const { io, url } = await startTestServer(cleanup);
+    io.of("/chat");
+    const client = createClient(cleanup, url, "/", { transports: ["websocket"] });
+    await connected(client);
+    const chat = client.io.socket("/chat");
+    await connected(chat);
+    const [root] = [...io.of("/").sockets.values()];
+    const sockets = (root!.client as unknown as { sockets: Map<string, Socket> }).sockets;
+    assert.deepEqual(
+      [...sockets.entries()].map(([id, socket]) => [id, socket.nsp.name]),
+      [
+        [root!.id, "/"],
+        [[...io.of("/chat").sockets.keys()][0], "/chat"],
+      ],
+    );
+  });
+
   it("connection state recovery skips namespace middleware by default", async () => {
     const { io, url } = await startTestServer(cleanup, { io: { connectionStateRecovery: {} } });
     assert.equal(io._opts.connectionStateRecovery?.skipMiddlewares, true);
