@@ -78,7 +78,42 @@ function compileArg(spec: ArgSpec, ajv: Ajv2020, path: readonly string[]): Compi
   if ((validate as { $async?: unknown }).$async) {
     throw new PolicyCompileError(path, "asynchronous schemas ($async) cannot check events");
   }
-  return Object.freeze({ validate });
+  return Object.freeze({ validate, namedProperties: namedProperties(spec, ajv) });
+}
+
+/** Keywords whose object keys are property names. */
+const NAMING_KEYWORDS = new Set(["properties", "dependentRequired", "dependentSchemas"]);
+
+/**
+ * Every property name the policy author wrote into `spec` or into a schema file the policy loads
+ * (what `$ref` can reach): keys of `properties`, `dependentRequired` and `dependentSchemas`, and
+ * entries of `required` and `dependentRequired`. A failure's `instancePath` may echo these; any
+ * other object key in it was chosen by the client and is replaced by a placeholder.
+ */
+function namedProperties(spec: unknown, ajv: Ajv2020): ReadonlySet<string> {
+  const names = new Set<string>();
+  const seen = new Set<object>();
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== "object" || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) return node.forEach(walk);
+    for (const [key, value] of Object.entries(node)) {
+      if (NAMING_KEYWORDS.has(key) && value !== null && typeof value === "object" && !Array.isArray(value)) {
+        for (const [name, inner] of Object.entries(value)) {
+          names.add(name);
+          if (Array.isArray(inner))
+            for (const entry of inner) if (typeof entry === "string") names.add(entry);
+        }
+      }
+      if (key === "required" && Array.isArray(value))
+        for (const entry of value) if (typeof entry === "string") names.add(entry);
+      walk(value);
+    }
+  };
+  walk(spec);
+  // The policy's schema files (not ajv's meta-schemas): whatever a `$ref` points into.
+  for (const env of Object.values(ajv.schemas)) if (env && !env.meta) walk(env.schema);
+  return names;
 }
 
 function isBinaryArg(spec: ArgSpec): spec is BinaryArg {

@@ -87,6 +87,8 @@ export interface CompiledArg {
   readonly binaryMaxBytes?: number;
   /** The argument's validator (absent for a binary argument). */
   readonly validate?: ValidateFunction;
+  /** Property names the policy's schemas name (`properties`, `required`, ...): only these are echoed in `details`. */
+  readonly namedProperties?: ReadonlySet<string>;
 }
 
 export interface CompiledEvent {

@@ -6,6 +6,9 @@
 import type { CompiledEvent } from "../compile/types.js";
 import type { PayloadErrorDetail } from "../decisions.js";
 import { binaryByteLength, containsBinary, isBinaryValue } from "./binary.js";
+import { redactInstancePath } from "./redact-path.js";
+
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** Where arguments failed; empty when the failure has no position to report. */
 export type ArgumentFailure = readonly PayloadErrorDetail[];
@@ -61,7 +64,9 @@ export function checkEventArguments(
     }
     if (!valid) {
       const error = validate.errors?.[0];
-      return error ? freezeDetail(`/${i}${error.instancePath}`, error.keyword) : VALIDATION_ABORTED;
+      if (!error) return VALIDATION_ABORTED;
+      const path = redactInstancePath(error.instancePath, declared[i]!.namedProperties ?? NO_NAMES);
+      return freezeDetail(`/${i}${path}`, error.keyword);
     }
   }
   return undefined;

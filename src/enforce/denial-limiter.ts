@@ -1,9 +1,13 @@
 /**
- * `maxDenials`: how often a socket may be refused before the guard disconnects it. A sliding window
+ * `maxDenials`: how often one Engine.IO connection may be refused (its events, re-authentications
+ * and namespace connects, every namespace together) before the guard closes it. The budget belongs
+ * to the connection, not to a namespace socket: a client that sends CONNECT again on the same
+ * connection gets a new socket, never a new budget. A sliding window
  * estimated from two fixed windows (the current one, and the previous one weighted by how much of
  * it still overlaps the last `windowMs`): constant memory per socket whatever the count, and no
  * burst of twice the limit across a window boundary as a plain fixed window would allow.
  */
+import type { Socket } from "socket.io";
 
 /** A rate: at most `count` per `windowMs`. */
 export interface DenialRate {
@@ -12,7 +16,7 @@ export interface DenialRate {
 }
 
 /**
- * Counts one socket's denials.
+ * Counts one connection's denials.
  *
  * @example
  * const window = new DenialWindow();
@@ -23,7 +27,7 @@ export class DenialWindow {
   #current = 0;
   #previous = 0;
 
-  /** Records a denial at `nowMs`; true when the socket has now been refused more often than `rate`. */
+  /** Records a denial at `nowMs`; true when the connection has now been refused more often than `rate`. */
   record(nowMs: number, rate: DenialRate): boolean {
     const { count, windowMs } = rate;
     const elapsed = nowMs - this.#windowStart;
@@ -37,4 +41,23 @@ export class DenialWindow {
     const overlap = Math.max(0, windowMs - (nowMs - this.#windowStart)) / windowMs;
     return this.#current + this.#previous * overlap > count;
   }
+}
+
+/** Each connection's window, keyed by its Socket.IO client: gone with the connection. */
+const windows = new WeakMap<Socket["client"], DenialWindow>();
+
+/**
+ * Records a denial against the connection `client` stands for; true when it has now been refused
+ * more often than `rate` (the caller closes it).
+ *
+ * @example
+ * if (recordConnectionDenial(socket.client, Date.now(), policy.connection.maxDenials)) closeConnection(...);
+ */
+export function recordConnectionDenial(client: Socket["client"], nowMs: number, rate: DenialRate): boolean {
+  let window = windows.get(client);
+  if (!window) {
+    window = new DenialWindow();
+    windows.set(client, window);
+  }
+  return window.record(nowMs, rate);
 }

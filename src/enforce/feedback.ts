@@ -5,6 +5,7 @@
  * without details are shared, frozen objects: a refusal allocates nothing it does not have to.
  */
 import type { Socket } from "socket.io";
+import { clientSockets } from "./socket-io-internals.js";
 import { DENIAL_CODES, DENIAL_MESSAGES, denialBody, type DenialBody, type DenialCode } from "../decisions.js";
 
 /** The reserved event a refused client receives. */
@@ -50,4 +51,29 @@ export function disconnectWithDenial(socket: Socket, code: DenialCode): void {
   if (!socket.connected) return;
   socket.emit(DENIED_EVENT, denialBody(code));
   socket.disconnect();
+}
+
+/** Connections the guard is closing: nothing more of theirs is judged. */
+const closingClients = new WeakSet<object>();
+
+/** True once the guard has started closing the connection of `client` (or it is closed). */
+export function isConnectionClosing(client: Socket["client"]): boolean {
+  return closingClients.has(client) || client.conn.readyState !== "open";
+}
+
+/**
+ * Closes the Engine.IO connection of `client`: every namespace socket on it is first sent
+ * `sockguard:denied` with `code` and disconnected, then the connection closes once what was written
+ * has gone out (engine.io's close waits for its write buffer to drain).
+ *
+ * @example
+ * closeConnectionWithDenial(socket.client, "too_many_denials");
+ */
+export function closeConnectionWithDenial(client: Socket["client"], code: DenialCode): void {
+  if (isConnectionClosing(client)) return;
+  closingClients.add(client);
+  for (const socket of [...clientSockets(client)]) disconnectWithDenial(socket, code);
+  // On a later tick: a refused connect's CONNECT_ERROR, which Socket.IO writes on the tick after
+  // `next(err)`, is queued by then and goes out before the close.
+  process.nextTick(() => client.conn.close());
 }

@@ -21,6 +21,7 @@ import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context
 import { EngineOptions } from "./engine-options.js";
 import { createHandshakeGuard, type EngineMiddleware } from "./handshake.js";
 import { guardNamespaces } from "./namespaces.js";
+import { measureConnection, type EngineConnection } from "./packet-size.js";
 import { disconnectMatching, forEachGuardedSocket, recheckLiveSockets } from "./recheck.js";
 import { matchRevocation, type RevocationTarget } from "./revocation.js";
 import type { SocketState } from "./socket-state.js";
@@ -83,6 +84,12 @@ export interface Guard extends EventEmitter<GuardEvents> {
 export interface PolicyFollower {
   reload(): Promise<ReloadOutcome>;
   close(): Promise<void>;
+}
+
+/** The parts of an engine.io server the guard hooks. */
+interface GuardedEngine {
+  use(fn: EngineMiddleware): void;
+  on(event: "connection", listener: (conn: EngineConnection) => void): unknown;
 }
 
 /** `sockguard()` rejects with this when the first policy does not load. */
@@ -263,11 +270,15 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   /** Engine middleware on the engine that exists, or on the one `attach()`/`listen()` creates later. */
   #installEngineGuard(io: Server): void {
     const middleware = createHandshakeGuard(this.#ctx);
-    const install = (engine: { use(fn: EngineMiddleware): void }): void => engine.use(middleware);
-    const existing = (io as unknown as { engine?: { use(fn: EngineMiddleware): void } }).engine;
+    const install = (engine: GuardedEngine): void => {
+      engine.use(middleware);
+      // engine.io emits `connection` before the connection can receive a message: every packet is measured.
+      engine.on("connection", measureConnection);
+    };
+    const existing = (io as unknown as { engine?: GuardedEngine }).engine;
     if (existing) return install(existing);
     const bind = io.bind;
-    io.bind = (engine: { use(fn: EngineMiddleware): void }) => {
+    io.bind = (engine: GuardedEngine) => {
       bind.call(io, engine);
       install(engine);
       this.#engineOptions.engineAttached();

@@ -12,7 +12,9 @@ import { authenticate } from "./authenticate.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { guardSocketEvents } from "./events.js";
-import { measureIncomingPackets } from "./packet-size.js";
+import { isConnectionClosing } from "./feedback.js";
+import { countDenial } from "./refuse-event.js";
+import { stampDecodedPackets } from "./packet-size.js";
 import { createSocketState, publishIdentity } from "./socket-state.js";
 import { watchTokenExpiry } from "./token-lifetime.js";
 import {
@@ -32,7 +34,13 @@ type NamespaceMiddleware = (socket: Socket, next: (err?: Error) => void) => void
  * io.of("/chat").use(appMiddleware); // runs after the guard's
  */
 export function guardNamespaces(ctx: GuardContext): void {
-  const middleware: NamespaceMiddleware = (socket, next) => judgeConnect(ctx, socket, next);
+  const middleware: NamespaceMiddleware = (socket, next) => {
+    // Before the token check, which may take a while: packets arriving meanwhile are measured too.
+    stampDecodedPackets(socket);
+    // A connection being closed for too many denials gets no more tokens verified.
+    if (isConnectionClosing(socket.client)) return next(new SockguardDenial("too_many_denials"));
+    judgeConnect(ctx, socket, next);
+  };
   for (const namespace of concreteNamespaces(ctx.io)) putFirst(namespace, middleware);
   ctx.io.sockets.prependListener("new_namespace", (namespace: Namespace) => putFirst(namespace, middleware));
 }
@@ -48,16 +56,16 @@ function putFirst(namespace: Namespace, middleware: NamespaceMiddleware): void {
 function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => void): void {
   const policy = ctx.holder.current;
   const namespace = policy.namespaces.get(socket.nsp.name);
-  if (!namespace) return refuseConnect(ctx, socket, next, "namespace_not_allowed");
+  if (!namespace) return refuseConnect(ctx, policy, socket, next, "namespace_not_allowed");
   authenticate(socket.handshake, namespace, policy.auth).then(
     (outcome) => {
       // A reload while the token was being verified: judge again, wholly under the new policy.
       if (ctx.holder.current !== policy) return judgeConnect(ctx, socket, next);
-      if (!outcome.ok) return refuseConnect(ctx, socket, next, outcome.code);
+      if (!outcome.ok) return refuseConnect(ctx, policy, socket, next, outcome.code);
       admit(ctx, socket, policy, outcome.identity);
       next();
     },
-    () => refuseConnect(ctx, socket, next, "token_invalid"),
+    () => refuseConnect(ctx, policy, socket, next, "token_invalid"),
   );
 }
 
@@ -70,7 +78,6 @@ function admit(
   const state = createSocketState(identity);
   ctx.states.set(socket, state);
   publishIdentity(socket, identity);
-  measureIncomingPackets(socket);
   guardSocketEvents(ctx, socket);
   watchTokenExpiry(ctx, socket, state, policy.auth);
   // A connect that never completes (the client left meanwhile) emits no disconnect: the timer is
@@ -81,6 +88,7 @@ function admit(
 
 function refuseConnect(
   ctx: GuardContext,
+  policy: CompiledPolicy,
   socket: Socket,
   next: (err?: Error) => void,
   code: DenialCode,
@@ -91,4 +99,6 @@ function refuseConnect(
   if (namespace.sockets.size === 0 && connectingCount(namespace) <= 1)
     removeChildNamespace(ctx.io, namespace);
   next(new SockguardDenial(code));
+  // A refused connect counts against the connection's budget: trying tokens has an end.
+  countDenial(ctx, policy, socket, "connect");
 }

@@ -1,14 +1,20 @@
 /**
  * How many bytes each incoming Socket.IO packet took on the wire, measured as it arrives rather than
- * by serialising the arguments again.
+ * by serialising the arguments again, from the first message of the engine.io connection on.
  *
- * Socket.IO hands every engine.io message to the client's decoder from a `data` listener on the
- * engine socket; the decoder emits `decoded` synchronously, from inside that listener, once a
- * packet and all its binary attachments are in, and the packet reaches `socket.onevent` on a later
- * tick. So a `data` listener placed before Socket.IO's adds up the bytes of a packet's messages (its
- * JSON text, then each attachment), and a `decoded` listener placed after Socket.IO's stamps the
- * total on the packet object before it is dispatched. Several packets in one polling request are
- * each stamped with their own size.
+ * Counting starts when the engine emits `connection` ({@link measureConnection}), before any
+ * message of the connection can arrive: Socket.IO's own connect is asynchronous (`_add` awaits
+ * before the namespace middleware runs, and the token check may take a JWKS download), and the
+ * messages that arrive meanwhile (a binary event's JSON part, say, whose attachments follow once
+ * the socket is admitted) belong to a packet all the same. A `data` listener placed before
+ * Socket.IO's adds up the bytes of the messages: every packet of Socket.IO's parser starts with one
+ * text message (its header and JSON) followed by its binary attachments, so a text message starts
+ * a new count. The client's decoder emits `decoded` synchronously, from inside that listener's
+ * turn, once a packet and all its attachments are in; a `decoded` listener ({@link
+ * stampDecodedPackets}, placed when the connection's first namespace connect starts, before any
+ * socket of it can receive an event) stamps the total on the packet before it is dispatched.
+ * Several packets in one polling request are each stamped with their own size. Packets of every
+ * namespace on the connection are measured by the same count.
  *
  * The size is the Socket.IO packet as received: a few header bytes (type, namespace, ack id), the
  * JSON text of the event name and arguments, and every binary attachment (decoded bytes on both
@@ -16,6 +22,9 @@
  */
 import type { Socket } from "socket.io";
 import { clientDecoder, type DecodedPacket } from "./socket-io-internals.js";
+
+/** An engine.io connection, as Socket.IO's client holds it. */
+export type EngineConnection = Socket["client"]["conn"];
 
 const PACKET_BYTES = Symbol("sockguard.packetBytes");
 const PACKET_CARRIED_BINARY = Symbol("sockguard.packetCarriedBinary");
@@ -25,38 +34,64 @@ interface MeasuredPacket extends DecodedPacket {
   [PACKET_CARRIED_BINARY]?: true;
 }
 
-const measuredClients = new WeakSet<object>();
+/** The bytes of the packet being received on one connection. */
+interface PacketMeter {
+  bytes: number;
+  carriedBinary: boolean;
+}
+
+const meters = new WeakMap<object, PacketMeter>();
+const stampedClients = new WeakSet<object>();
 
 /**
- * Starts measuring the packets of `socket`'s client (its engine.io connection), once per client.
- * Call it before the socket's connect completes, so no event packet of it goes unmeasured.
+ * Starts counting the bytes of `conn`'s messages; once per connection. The guard calls it from the
+ * engine's `connection` event, which engine.io emits before the connection can receive anything.
  *
  * @example
- * measureIncomingPackets(socket);
- * // later, in onevent:
- * if (packetBytes(packet) > maxPayload) refuse("payload_too_large");
+ * engine.on("connection", (conn) => measureConnection(conn));
  */
-export function measureIncomingPackets(socket: Socket): void {
-  const client = socket.client;
-  if (measuredClients.has(client)) return;
-  measuredClients.add(client);
-  let bytes = 0;
-  let carriedBinary = false;
-  client.conn.prependListener("data", (data: unknown) => {
+export function measureConnection(conn: EngineConnection): void {
+  if (meters.has(conn)) return;
+  const meter: PacketMeter = { bytes: 0, carriedBinary: false };
+  meters.set(conn, meter);
+  // Before Socket.IO's listener, whichever was added first: the count must be complete when the
+  // decoder, called from Socket.IO's listener, finishes a packet.
+  conn.prependListener("data", (data: unknown) => {
     if (typeof data === "string") {
-      bytes += Buffer.byteLength(data, "utf8");
+      meter.bytes = Buffer.byteLength(data, "utf8");
+      meter.carriedBinary = false;
     } else {
-      carriedBinary = true;
-      bytes +=
+      meter.carriedBinary = true;
+      meter.bytes +=
         data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : Number.POSITIVE_INFINITY;
     }
   });
+}
+
+/**
+ * Stamps each packet `socket`'s client decodes with its size; once per client. Call it at the very
+ * start of a namespace connect, so it is in place before any socket of the client can receive an
+ * event. A connection the guard did not see open (one made before `sockguard()`) is measured from
+ * now on.
+ *
+ * @example
+ * stampDecodedPackets(socket);
+ * // later, in onevent:
+ * if (packetBytes(packet) > maxPayload) refuse("payload_too_large");
+ */
+export function stampDecodedPackets(socket: Socket): void {
+  const client = socket.client;
+  if (stampedClients.has(client)) return;
+  stampedClients.add(client);
+  measureConnection(client.conn);
+  const meter = meters.get(client.conn)!;
   clientDecoder(socket).on("decoded", (packet) => {
     const measured = packet as MeasuredPacket;
-    measured[PACKET_BYTES] = bytes;
-    if (carriedBinary) measured[PACKET_CARRIED_BINARY] = true;
-    bytes = 0;
-    carriedBinary = false;
+    measured[PACKET_BYTES] = meter.bytes;
+    if (meter.carriedBinary) measured[PACKET_CARRIED_BINARY] = true;
+    // A parser whose packets are all binary never sends a text message: start over here too.
+    meter.bytes = 0;
+    meter.carriedBinary = false;
   });
 }
 

@@ -21,6 +21,8 @@ interface SocketInternals {
 }
 
 interface ClientInternals {
+  /** The namespace sockets connected over this client's connection, by socket id. */
+  sockets: Map<string, Socket>;
   /** The client's Socket.IO decoder; it emits `decoded` synchronously from inside `conn`'s `data` listener. */
   decoder: { on(event: "decoded", listener: (packet: DecodedPacket) => void): unknown };
 }
@@ -57,6 +59,11 @@ export function ackCallback(socket: Socket, id: number): (...args: unknown[]) =>
 /** The decoder of the client (one engine.io connection) behind `socket`. */
 export function clientDecoder(socket: Socket): ClientInternals["decoder"] {
   return (socket.client as unknown as ClientInternals).decoder;
+}
+
+/** The namespace sockets connected over the connection of `client`. */
+export function clientSockets(client: Socket["client"]): Iterable<Socket> {
+  return (client as unknown as ClientInternals).sockets.values();
 }
 
 /** A namespace's middleware list, mutable. */

@@ -4,15 +4,12 @@
  */
 import type { Socket } from "socket.io";
 import type { Identity } from "../compile/types.js";
-import { DenialWindow } from "./denial-limiter.js";
 import type { ScheduledCall } from "./expiry-timer.js";
 import { identityView } from "./identity-view.js";
 
 export interface SocketState {
   /** The verified identity; undefined for an anonymous socket. Replaced when the socket re-authenticates. */
   identity: Identity | undefined;
-  /** Refusals counted against `maxDenials`. */
-  readonly denials: DenialWindow;
   /** The timer that disconnects the socket when its token expires, when one is armed. */
   expiry?: ScheduledCall;
   /** When (ms since the epoch) the socket's last `sockguard:reauth` was judged; -Infinity before the first. */
@@ -26,7 +23,7 @@ export interface SocketState {
  * states.set(socket, createSocketState(outcome.identity));
  */
 export function createSocketState(identity: Identity | undefined): SocketState {
-  return { identity, denials: new DenialWindow(), lastReauthAt: Number.NEGATIVE_INFINITY };
+  return { identity, lastReauthAt: Number.NEGATIVE_INFINITY };
 }
 
 /**

@@ -172,6 +172,28 @@ export function rawUpgrade(
   });
 }
 
+/**
+ * Removes and resolves with the first packet of `packets` (already received or coming) that
+ * `matches`; rejects after `timeoutMs`, listing what did arrive.
+ */
+export async function takePacket(
+  packets: string[],
+  matches: (packet: string) => boolean,
+  timeoutMs = 3000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = packets.find(matches);
+    if (found !== undefined) {
+      packets.splice(packets.indexOf(found), 1);
+      return found;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no matching packet within ${timeoutMs} ms; got ${packets.join(" | ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** `http://host:port` → `ws://host:port` (and https → wss). */
 export function toWebSocketUrl(url: string): string {
   return url.replace(/^http/, "ws");
@@ -257,18 +279,8 @@ export class RawSocketIoClient {
   }
 
   /** Resolves with the first received packet (already received or coming) that `matches`. */
-  async nextPacket(matches: (packet: string) => boolean, timeoutMs = 3000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.packets.find(matches);
-      if (found !== undefined) {
-        this.packets.splice(this.packets.indexOf(found), 1);
-        return found;
-      }
-      if (Date.now() > deadline)
-        throw new Error(`no matching packet within ${timeoutMs} ms; got ${this.packets.join(" | ")}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  nextPacket(matches: (packet: string) => boolean, timeoutMs = 3000): Promise<string> {
+    return takePacket(this.packets, matches, timeoutMs);
   }
 
   /** Resolves with the acknowledgement (the parsed argument list) for `ackId`. */

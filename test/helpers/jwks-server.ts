@@ -1,13 +1,14 @@
 /**
  * A real JWKS endpoint on loopback HTTP that a test can switch between behaviours: serving its keys,
- * answering 503, resetting connections, answering garbage, answering too slowly, or an oversized
- * body. It counts requests, so tests can check caching and cooldowns.
+ * serving them after a delay, answering 503, resetting connections, answering garbage, answering
+ * too slowly, or an oversized body. It counts requests, so tests can check caching and cooldowns.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JWK } from "jose";
 
-export type JwksServerMode = "ok" | "error" | "reset" | "garbage" | "slow" | "oversize" | "redirect";
+export type JwksServerMode =
+  "ok" | "delayed" | "error" | "reset" | "garbage" | "slow" | "oversize" | "redirect";
 
 export class JwksServer {
   /** The JWK set endpoint's URL. */
@@ -15,6 +16,8 @@ export class JwksServer {
   /** Requests received, in every mode. */
   requests = 0;
   mode: JwksServerMode = "ok";
+  /** How long a `delayed` answer (the keys, as in `ok`) waits. */
+  delayMs = 500;
   keys: JWK[];
   readonly #server: Server;
   readonly #slowResponses = new Set<ServerResponse>();
@@ -49,6 +52,14 @@ export class JwksServer {
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify({ keys: this.keys }));
         return;
+      case "delayed": {
+        const timer = setTimeout(() => {
+          response.writeHead(200, { "content-type": "application/json" });
+          response.end(JSON.stringify({ keys: this.keys }));
+        }, this.delayMs);
+        response.on("close", () => clearTimeout(timer));
+        return;
+      }
       case "error":
         response.writeHead(503, { "content-type": "application/json" });
         response.end(JSON.stringify({ keys: this.keys }));

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createServer, ServerResponse } from "node:http";
 import type { IncomingMessage } from "node:http";
 import { Server, type Namespace, type Socket } from "socket.io";
+import { WebSocket } from "ws";
 import { Cleanup } from "../../helpers/cleanup.js";
 import {
   connected,
@@ -182,6 +183,69 @@ describe("Socket.IO canaries (facts the guard relies on)", () => {
       "decoded:same-turn",
       "onevent:same-packet",
     ]);
+  });
+
+  it("packets during an async connect: a binary event's JSON part waits in the decoder and arrives whole after the connect; a complete event closes the connection", async () => {
+    const { io, url } = await startTestServer(cleanup);
+    io.use((_socket, next) => void setTimeout(next, 200));
+    const delivered: unknown[] = [];
+    io.on("connection", (socket) =>
+      socket.on("upload", (text: string, data: Buffer) => delivered.push([text, data.length])),
+    );
+    const open = async (): Promise<{ socket: WebSocket; received: string[] }> => {
+      const socket = new WebSocket(`${toWebSocketUrl(url)}/socket.io/?EIO=4&transport=websocket`);
+      cleanup.add(() => socket.terminate());
+      await nextEvent(socket, "message");
+      const received: string[] = [];
+      socket.on("message", (data: Buffer) => received.push(data.toString()));
+      socket.send("40");
+      return { socket, received };
+    };
+    const split = await open();
+    split.socket.send(`451-${JSON.stringify(["upload", "during", { _placeholder: true, num: 0 }])}`);
+    await waitUntil(() => split.received.some((m) => m.startsWith("40{")));
+    assert.deepEqual(delivered, []);
+    split.socket.send(Buffer.alloc(3), { binary: true });
+    await waitUntil(() => delivered.length === 1);
+    assert.deepEqual(delivered, [["during", 3]]);
+
+    const whole = await open();
+    whole.socket.send(`42${JSON.stringify(["upload", "early"])}`);
+    await nextEvent(whole.socket, "close");
+    assert.equal(delivered.length, 1);
+  });
+
+  it("an engine `connection` listener added after Socket.IO's can still put a `data` listener before Socket.IO's", async () => {
+    const { io, url } = await startTestServer(cleanup);
+    const seen: string[] = [];
+    io.engine.on("connection", (conn: { prependListener(e: "data", l: (d: unknown) => void): void }) =>
+      conn.prependListener("data", (data) => seen.push(`guard:${String(data)}`)),
+    );
+    io.use((_socket, next) => {
+      seen.push("middleware");
+      next();
+    });
+    const client = createClient(cleanup, url, "/", { transports: ["polling"] });
+    await connected(client);
+    assert.deepEqual(seen, ["guard:0", "middleware"]);
+  });
+
+  it("a client keeps the namespace sockets of its connection in `sockets`, by socket id", async () => {
+    const { io, url } = await startTestServer(cleanup);
+    io.of("/chat");
+    const client = createClient(cleanup, url, "/", { transports: ["websocket"] });
+    await connected(client);
+    const chat = client.io.socket("/chat");
+    await connected(chat);
+    const [root] = [...io.of("/").sockets.values()];
+    const sockets = (root!.client as unknown as { sockets: Map<string, Socket> }).sockets;
+    assert.deepEqual(
+      [...sockets.entries()].map(([id, socket]) => [id, socket.nsp.name]),
+      [
+        [root!.id, "/"],
+        [[...io.of("/chat").sockets.keys()][0], "/chat"],
+      ],
+    );
   });
 
   it("connection state recovery skips namespace middleware by default", async () => {
