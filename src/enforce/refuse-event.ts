@@ -24,10 +24,13 @@ export function refuseEvent(
   stage: "event" | "reauth",
   declaredEvent?: string,
   details?: readonly PayloadErrorDetail[],
+  retryAfterMs?: number,
 ): void {
-  answerRefusedEvent(socket, ack, code, details, declaredEvent);
+  answerRefusedEvent(socket, ack, code, details, declaredEvent, retryAfterMs);
   if (ctx.decisions.wantsDenials()) {
-    ctx.decisions.report(socketDecision(ctx, socket, code, stage, { event: declaredEvent, details }));
+    ctx.decisions.report(
+      socketDecision(ctx, socket, code, stage, { event: declaredEvent, details, retryAfterMs }),
+    );
   }
   const state = ctx.states.get(socket);
   if (state && state.denials.record(Date.now(), policy.connection.maxDenials)) {

@@ -90,7 +90,7 @@ describe("guard: sockguard:reauth", () => {
   describe("with the default maxDenials", () => {
     beforeEach(() => startServer());
 
-    it("judges one renewal per socket every 3 s: sooner is too_many_denials, its token unread, the socket kept", async () => {
+    it("judges one renewal per socket every 3 s: sooner is rate_limited with retryAfterMs, its token unread, the socket kept", async () => {
       const [renewed, refusedFirst, other] = await Promise.all([
         servicesToken().then((token) => connect("/chat", token)),
         servicesToken().then((token) => connect("/chat", token)),
@@ -109,15 +109,26 @@ describe("guard: sockguard:reauth", () => {
       );
 
       // Within 3 s: a valid token and a malformed one get the same answer, so neither was verified.
-      const tooSoon = await reauth(renewed, { token: await servicesToken({ exp: epoch(9000) }) });
-      assert.deepEqual(tooSoon, {
-        error: { code: "too_many_denials", message: "Too many refused requests on this connection" },
-      });
-      assert.equal(refusalCode(await reauth(renewed, { token: "not a token" })), "too_many_denials");
-      assert.equal(
-        refusalCode(await reauth(refusedFirst, { token: await servicesToken() })),
-        "too_many_denials",
+      const notice = nextEvent<[{ event: string; code: string; retryAfterMs: number }]>(
+        renewed,
+        "sockguard:denied",
       );
+      const tooSoon = (await reauth(renewed, { token: await servicesToken({ exp: epoch(9000) }) })) as {
+        error: { code: string; message: string; retryAfterMs: number };
+      };
+      const { retryAfterMs, ...rest } = tooSoon.error;
+      assert.deepEqual(rest, { code: "rate_limited", message: "Too many requests; try again later" });
+      // The wait is what is left of the 3 s since the accepted renewal.
+      assert.ok(
+        Number.isInteger(retryAfterMs) && retryAfterMs > 0 && retryAfterMs <= REAUTH_INTERVAL_MS,
+        `retryAfterMs ${retryAfterMs}`,
+      );
+      const [noticeBody] = await notice;
+      assert.equal(noticeBody.code, "rate_limited");
+      assert.equal(noticeBody.event, "sockguard:reauth");
+      assert.equal(typeof noticeBody.retryAfterMs, "number");
+      assert.equal(refusalCode(await reauth(renewed, { token: "not a token" })), "rate_limited");
+      assert.equal(refusalCode(await reauth(refusedFirst, { token: await servicesToken() })), "rate_limited");
       // The interval is per socket: another socket renews at once.
       assert.equal(isAccepted(await reauth(other, { token: await servicesToken() })), true);
 
@@ -129,11 +140,12 @@ describe("guard: sockguard:reauth", () => {
         decisions.map((d) => [d.code, d.stage, d.event]),
         [
           ["token_invalid", "reauth", "sockguard:reauth"],
-          ["too_many_denials", "reauth", "sockguard:reauth"],
-          ["too_many_denials", "reauth", "sockguard:reauth"],
-          ["too_many_denials", "reauth", "sockguard:reauth"],
+          ["rate_limited", "reauth", "sockguard:reauth"],
+          ["rate_limited", "reauth", "sockguard:reauth"],
+          ["rate_limited", "reauth", "sockguard:reauth"],
         ],
       );
+      assert.equal(decisions[1]!.retryAfterMs, retryAfterMs);
       assert.ok(Date.now() - start < REAUTH_INTERVAL_MS, "the attempts above were not all within 3 s");
 
       // Refusals by the limit did not restart the 3 s: once they have passed, renewals are judged again.
@@ -151,7 +163,7 @@ describe("guard: sockguard:reauth", () => {
       const token = await servicesToken({ exp: epoch(7200) });
       assert.equal(isAccepted(await reauth(client, { token })), true);
       // Refused attempts are consumed too: one by the limit, and one without an ack.
-      assert.equal(refusalCode(await reauth(client, { token })), "too_many_denials");
+      assert.equal(refusalCode(await reauth(client, { token })), "rate_limited");
       client.emit("sockguard:reauth", { token });
       assert.equal(await emitWithReply(client, "note", "hello"), "noted");
       await waitUntil(() => decisions.length === 2, 3000, "both refusals reported");
@@ -224,11 +236,12 @@ describe("guard: sockguard:reauth", () => {
     const client = await connect("/chat", await servicesToken());
     assert.equal(isAccepted(await reauth(client, { token: await servicesToken() })), true);
     const token = await servicesToken();
-    assert.equal(refusalCode(await reauth(client, { token })), "too_many_denials");
-    assert.equal(refusalCode(await reauth(client, { token })), "too_many_denials");
+    assert.equal(refusalCode(await reauth(client, { token })), "rate_limited");
+    assert.equal(refusalCode(await reauth(client, { token })), "rate_limited");
     assert.equal(client.connected, true);
     const gone = nextEvent<[string]>(client, "disconnect");
-    assert.equal(refusalCode(await reauth(client, { token })), "too_many_denials");
+    // The third refusal is past maxDenials: it is answered, then the socket is cut off.
+    assert.equal(refusalCode(await reauth(client, { token })), "rate_limited");
     assert.equal((await gone)[0], "io server disconnect");
   });
 });
