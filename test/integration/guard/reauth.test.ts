@@ -35,6 +35,7 @@ const policy = (maxDenials = "20/1m"): Policy => ({
       require: { scope: "chat:read" },
       events: { whoami: { args: [] } },
     },
+    "/lobby": { auth: "optional", issuers: ["services"], events: { whoami: { args: [] } } },
   },
 });
 
@@ -66,7 +67,7 @@ describe("guard: sockguard:reauth", () => {
     const server = await startGuardedServer(cleanup, { policy: policy(maxDenials) });
     url = server.url;
     decisions = server.decisions;
-    for (const name of ["/chat", "/staff"]) {
+    for (const name of ["/chat", "/staff", "/lobby"]) {
       server.io.of(name).on("connection", (socket) => {
         socket.onAny((...args: unknown[]) => appSaw.push(["onAny", ...args.filter(isData)]));
         socket.on("sockguard:reauth", (...args: unknown[]) =>
@@ -201,6 +202,16 @@ describe("guard: sockguard:reauth", () => {
       );
       assert.equal((await whoami(chat)).issuer, "services");
       assert.equal((await whoami(staff)).issuer, "services");
+    });
+
+    it("refuses a renewal on an anonymous socket with token_invalid: there is no identity to renew", async () => {
+      const client = createClient(cleanup, url, "/lobby", { transports: ["websocket"] });
+      await connected(client);
+      assert.deepEqual(await reauth(client, { token: await servicesToken() }), {
+        error: { code: "token_invalid", message: "The token is not valid" },
+      });
+      assert.equal(await whoami(client), null);
+      assert.equal(client.connected, true);
     });
 
     it("refuses a renewal whose claims fail the namespace's require with claims_not_satisfied", async () => {
