@@ -20,6 +20,7 @@ export const DENIAL_MESSAGES = {
   too_many_denials: "Too many refused requests on this connection",
   policy_changed: "The policy in force no longer admits this connection",
   revoked: "This connection's access was revoked",
+  rate_limited: "Too many requests; try again later",
 } as const;
 
 /** A stable denial code (DESIGN §3). */
@@ -39,6 +40,8 @@ export interface DenialBody {
   readonly code: DenialCode;
   readonly message: string;
   readonly details?: readonly PayloadErrorDetail[];
+  /** For a refusal that a later attempt may pass (`rate_limited`): how long to wait, in milliseconds. */
+  readonly retryAfterMs?: number;
 }
 
 /**
@@ -49,13 +52,11 @@ export class SockguardDenial extends Error {
   readonly code: DenialCode;
   readonly data: DenialBody;
 
-  constructor(code: DenialCode, details?: readonly PayloadErrorDetail[]) {
+  constructor(code: DenialCode, details?: readonly PayloadErrorDetail[], retryAfterMs?: number) {
     super(DENIAL_MESSAGES[code]);
     this.name = "SockguardDenial";
     this.code = code;
-    this.data = details
-      ? { code, message: DENIAL_MESSAGES[code], details }
-      : { code, message: DENIAL_MESSAGES[code] };
+    this.data = denialBody(code, details, retryAfterMs);
   }
 }
 
@@ -64,8 +65,25 @@ const SHARED_BODIES = Object.fromEntries(
   DENIAL_CODES.map((code) => [code, Object.freeze({ code, message: DENIAL_MESSAGES[code] })]),
 ) as Record<DenialCode, DenialBody>;
 
-export function denialBody(code: DenialCode, details?: readonly PayloadErrorDetail[]): DenialBody {
-  return details ? { code, message: DENIAL_MESSAGES[code], details } : SHARED_BODIES[code];
+/**
+ * The body the client is told for `code`, with the payload's failure points and, for a refusal a
+ * later attempt may pass, how long to wait.
+ *
+ * @example
+ * denialBody("rate_limited", undefined, 2500); // { code: "rate_limited", message: "...", retryAfterMs: 2500 }
+ */
+export function denialBody(
+  code: DenialCode,
+  details?: readonly PayloadErrorDetail[],
+  retryAfterMs?: number,
+): DenialBody {
+  if (!details && retryAfterMs === undefined) return SHARED_BODIES[code];
+  return {
+    code,
+    message: DENIAL_MESSAGES[code],
+    ...(details ? { details } : {}),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
 }
 
 /**
@@ -86,4 +104,6 @@ export interface Decision {
   /** The verified subject, when there is one. */
   readonly subject?: string;
   readonly details?: readonly PayloadErrorDetail[];
+  /** For a refusal that a later attempt may pass (`rate_limited`): how long the client was told to wait. */
+  readonly retryAfterMs?: number;
 }

@@ -22,7 +22,7 @@ export type {
   SockguardOptions,
 } from "./enforce/guard.js";
 export type { Logger } from "./enforce/context.js";
-export type { RevocationTarget } from "./enforce/revocation.js";
+export type { RevocationResult, RevocationTarget } from "./enforce/revocation.js";
 export type { SockguardIdentityView } from "./enforce/identity-view.js";
 export type { Decision, DenialBody, DenialCode, PayloadErrorDetail } from "./decisions.js";
 export type { Diagnostic } from "./policy/diagnostic.js";

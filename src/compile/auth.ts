@@ -19,6 +19,9 @@ export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze([
 /** Clock tolerance when the policy names none (DESIGN §1). */
 export const DEFAULT_CLOCK_TOLERANCE_SEC = 5;
 
+/** How long a revocation lasts when the policy names no `revocationTtl` (DESIGN §1.1): 24 h. */
+export const DEFAULT_REVOCATION_TTL_MS = 24 * 3_600_000;
+
 /**
  * What compiling needs beyond the policy: state that outlives a single compile. The guard creates
  * one with {@link createCompileContext} and passes it to every compile, so remote key sets fetched
@@ -86,6 +89,7 @@ export function compileAuth(
     clockToleranceSec,
     issuers,
     issuersByIss,
+    revocationTtlMs: compileRevocationTtl(auth?.revocationTtl),
   });
 }
 
@@ -127,4 +131,12 @@ function compileClockTolerance(value: string | number | undefined): number {
   if (ms === undefined)
     throw new PolicyCompileError(["auth", "clockTolerance"], "expected a duration such as 30s");
   return ms / 1000;
+}
+
+function compileRevocationTtl(value: string | number | undefined): number {
+  if (value === undefined) return DEFAULT_REVOCATION_TTL_MS;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0)
+    throw new PolicyCompileError(["auth", "revocationTtl"], "expected a positive duration such as 24h");
+  return ms;
 }

@@ -277,9 +277,12 @@ function denialFor(error: unknown): DenialCode {
 
 /** The identity of a verified payload; `undefined` when a registered claim has the wrong type (RFC 7519 §4.1). */
 function identityFrom(name: string, iss: string, payload: JWTPayload): Identity | undefined {
-  const { sub, exp } = payload;
+  const { sub, exp, iat, jti } = payload;
   if (sub !== undefined && typeof sub !== "string") return undefined;
+  if (jti !== undefined && typeof jti !== "string") return undefined;
   if (typeof exp !== "number" || !Number.isFinite(exp)) return undefined;
+  // `iat` decides which tokens a revocation reaches: one that is not a finite number cannot be trusted.
+  if (iat !== undefined && (typeof iat !== "number" || !Number.isFinite(iat))) return undefined;
   const claims = deepFreeze(payload) as Claims;
   return Object.freeze({
     issuer: name,
@@ -287,6 +290,8 @@ function identityFrom(name: string, iss: string, payload: JWTPayload): Identity 
     ...(sub === undefined ? {} : { subject: sub }),
     claims,
     expiresAt: exp * 1000,
+    ...(iat === undefined ? {} : { issuedAt: iat * 1000 }),
+    ...(jti === undefined ? {} : { jti }),
   });
 }
 

@@ -10,6 +10,7 @@
  * once and hands to every compile, so a policy reload keeps the keys already fetched instead of
  * sending every identity provider a burst of requests on each edit.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { createLocalJWKSet, errors, type JWTVerifyGetKey } from "jose";
 
 /** How remote key sets are fetched and cached. Every field has a default. */
@@ -20,8 +21,18 @@ export interface RemoteKeySetOptions {
   readonly cacheMaxAgeMs?: number;
   /** A token naming a key the set does not hold triggers a refetch at most this often. Default 30 s. */
   readonly unknownKeyCooldownMs?: number;
-  /** After a failed download, wait this long before trying again (so a dead endpoint is not hammered). Default 5 s. */
+  /**
+   * Once a set was fetched: after a failed refresh, wait this long before trying again (the old set
+   * keeps serving meanwhile, so a dead endpoint is not hammered). Default 5 s.
+   */
   readonly retryAfterFailureMs?: number;
+  /**
+   * While no set was ever fetched: the pause after the first failed download, doubled after each
+   * further failure up to {@link maxFirstFetchRetryMs}. Default 100 ms.
+   */
+  readonly firstFetchRetryMs?: number;
+  /** While no set was ever fetched: the longest pause between two downloads. Default 1 s. */
+  readonly maxFirstFetchRetryMs?: number;
   /** Refuse a response body larger than this. Default 512 KiB. */
   readonly maxBytes?: number;
 }
@@ -31,6 +42,8 @@ const DEFAULT_OPTIONS: Required<RemoteKeySetOptions> = {
   cacheMaxAgeMs: 10 * 60_000,
   unknownKeyCooldownMs: 30_000,
   retryAfterFailureMs: 5_000,
+  firstFetchRetryMs: 100,
+  maxFirstFetchRetryMs: 1_000,
   maxBytes: 512 * 1024,
 };
 
@@ -81,10 +94,15 @@ export class RemoteKeySets {
 
 /**
  * One remote JWK set. Its {@link getKey} is a jose key resolver:
- * - first use downloads the set (concurrent callers share one download); if that fails and no set
- *   was ever fetched, it throws {@link KeysUnavailableError};
+ * - first use downloads the set (concurrent callers share one download);
+ * - while no set was ever fetched, failed downloads are retried on a backoff (100 ms, doubling, at
+ *   most 1 s apart), driven by the connects that need keys: a connect that arrives during a pause
+ *   waits for the next download (all waiting connects share it) instead of being refused at once,
+ *   so the first connect after the endpoint recovers gets in, and the endpoint sees at most one
+ *   request per pause however many clients connect. A connect whose download fails throws
+ *   {@link KeysUnavailableError};
  * - a set older than `cacheMaxAgeMs` is refetched in the background; if that fails, the old set
- *   keeps serving;
+ *   keeps serving, and the next refresh waits `retryAfterFailureMs`;
  * - a token naming a key the set does not hold triggers a refetch at most once per
  *   `unknownKeyCooldownMs` (or joins a download under way), then the lookup is retried once.
  */
@@ -94,9 +112,14 @@ export class RemoteKeySet {
   readonly #closing: AbortSignal;
   #keys: ReturnType<typeof createLocalJWKSet> | undefined;
   #fetchedAt = 0;
-  #failedAt = Number.NEGATIVE_INFINITY;
+  /** No download starts before this time (ms since the epoch): the pause after a failure. */
+  #retryAt = Number.NEGATIVE_INFINITY;
+  /** Downloads failed in a row. */
+  #failures = 0;
   #unknownKeyRefetchAt = Number.NEGATIVE_INFINITY;
   #download: Promise<boolean> | undefined;
+  /** The download that starts when the current pause ends, which connects without keys wait for. */
+  #afterPause: Promise<boolean> | undefined;
 
   constructor(uri: string, options: Required<RemoteKeySetOptions>, closing: AbortSignal) {
     this.uri = uri;
@@ -110,13 +133,12 @@ export class RemoteKeySet {
   }
 
   /**
-   * Starts a download if no set was fetched yet, without waiting for it. Never throws. A failed warm
-   * download starts no retry pause: the guard warms right after compiling, often before the
-   * process serving the keys (sometimes this very server) listens, and the first real token must
-   * not be refused for that.
+   * Starts a download if no set was fetched yet, without waiting for it. Never throws. The guard
+   * warms right after compiling, often before the process serving the keys (sometimes this very
+   * server) listens: a failure starts only the shortest pause, which the first connect waits out.
    */
   warm(): void {
-    if (!this.#keys) void this.#refresh(false);
+    if (!this.#keys) void this.#refresh();
   }
 
   /** A jose key resolver (`jwtVerify(token, set.getKey, options)`). */
@@ -145,29 +167,57 @@ export class RemoteKeySet {
     }
   };
 
-  /** Downloads the set unless a download is under way (then joins it). True when a new set is in place. */
-  #refresh(pauseAfterFailure = true): Promise<boolean> {
+  /**
+   * Downloads the set unless a download is under way (then joins it). Within the pause after a
+   * failure: with a set in hand, nothing is downloaded; without one, the caller waits for the
+   * download that starts when the pause ends. True when a new set is in place.
+   */
+  #refresh(): Promise<boolean> {
     if (this.#download) return this.#download;
-    if (Date.now() - this.#failedAt < this.#options.retryAfterFailureMs) return Promise.resolve(false);
-    this.#download = this.#downloadOnce(pauseAfterFailure).finally(() => {
+    const pause = this.#retryAt - Date.now();
+    if (pause > 0) {
+      if (this.#keys) return Promise.resolve(false);
+      return (this.#afterPause ??= this.#downloadAfter(pause));
+    }
+    this.#download = this.#downloadOnce().finally(() => {
       this.#download = undefined;
     });
     return this.#download;
   }
 
-  async #downloadOnce(pauseAfterFailure: boolean): Promise<boolean> {
+  async #downloadAfter(pause: number): Promise<boolean> {
+    try {
+      await sleep(pause, undefined, { signal: this.#closing, ref: false });
+    } catch {
+      return false; // the guard closed
+    } finally {
+      this.#afterPause = undefined;
+    }
+    return this.#refresh();
+  }
+
+  async #downloadOnce(): Promise<boolean> {
     try {
       const keys = await downloadKeySet(this.uri, this.#options, this.#closing);
       this.#keys = keys;
       this.#fetchedAt = Date.now();
+      this.#failures = 0;
+      this.#retryAt = Number.NEGATIVE_INFINITY;
       return true;
     } catch {
       // Every way the endpoint can fail lands here: refused, reset, timed out, redirected, a status
       // other than 200, too large, not JSON, not a JWK set. The cause is not kept: the decision is
       // the same (`keys_unavailable` until a download succeeds) and a body could be anything.
-      if (pauseAfterFailure) this.#failedAt = Date.now();
+      this.#failures += 1;
+      this.#retryAt = Date.now() + this.#pauseAfterFailure();
       return false;
     }
+  }
+
+  #pauseAfterFailure(): number {
+    const { retryAfterFailureMs, firstFetchRetryMs, maxFirstFetchRetryMs } = this.#options;
+    if (this.#keys) return retryAfterFailureMs;
+    return Math.min(maxFirstFetchRetryMs, firstFetchRetryMs * 2 ** Math.min(this.#failures - 1, 30));
   }
 }
 

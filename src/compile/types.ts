@@ -22,6 +22,10 @@ export interface Identity {
   readonly claims: Claims;
   /** When the token expires, in milliseconds since the epoch (its `exp`, without tolerance). */
   readonly expiresAt: number;
+  /** When the token was issued, in milliseconds since the epoch (its `iat`), when it says. */
+  readonly issuedAt?: number;
+  /** The token's `jti`, when present. */
+  readonly jti?: string;
 }
 
 /** The outcome of verifying a token: an identity, or a denial code. */
@@ -57,6 +61,8 @@ export interface CompiledAuth {
   readonly issuers: ReadonlyMap<string, CompiledIssuer>;
   /** By the `iss` value tokens carry. */
   readonly issuersByIss: ReadonlyMap<string, CompiledIssuer>;
+  /** How long `guard.revoke` keeps refusing the tokens it revoked, in milliseconds (`auth.revocationTtl`). */
+  readonly revocationTtlMs: number;
 }
 
 /** The checks run at the HTTP handshake and on upgrade requests. */

@@ -8,10 +8,13 @@
  * 2. the token's unverified `iss` picks the issuer: an unknown `iss`, or an issuer the namespace does
  *    not list, is `issuer_not_allowed` (decided before any key is fetched);
  * 3. the issuer verifies the token (`token_invalid`, `token_expired`, `keys_unavailable`);
- * 4. the namespace's `require` holds, or `claims_not_satisfied`. Anonymous fails any `require`.
+ * 4. `guard.revoke` has not revoked it (`revoked`), asked once the verification is done, so a
+ *    revocation made while the keys were being fetched is seen;
+ * 5. the namespace's `require` holds, or `claims_not_satisfied`. Anonymous fails any `require`.
  */
 import type { Socket } from "socket.io";
 import { decodeJwt } from "jose";
+import type { RevocationStore } from "../cluster/revocation-store.js";
 import type { DenialCode } from "../decisions.js";
 import type { CompiledAuth, CompiledNamespace, Identity } from "../compile/types.js";
 import { findToken, tokenFromClientValue } from "./token-source.js";
@@ -30,11 +33,11 @@ const ANONYMOUS: AuthOutcome = Object.freeze({ ok: true });
 
 /**
  * Finds the token in the handshake (per `auth.tokenFrom`), verifies it with the issuer its `iss`
- * names, checks the namespace's `issuers` and `require`. Never throws.
+ * names, asks `revocations`, checks the namespace's `issuers` and `require`. Never throws.
  *
  * @example
  * io.of("/chat").use((socket, next) => {
- *   authenticate(socket.handshake, namespace, auth).then((outcome) =>
+ *   authenticate(socket.handshake, namespace, auth, revocations).then((outcome) =>
  *     outcome.ok ? next() : next(new SockguardDenial(outcome.code)),
  *   );
  * });
@@ -43,6 +46,7 @@ export async function authenticate(
   handshake: Handshake,
   namespace: CompiledNamespace,
   auth: CompiledAuth,
+  revocations: RevocationStore,
 ): Promise<AuthOutcome> {
   try {
     if (namespace.auth === "none") return ANONYMOUS;
@@ -52,7 +56,7 @@ export async function authenticate(
       if (namespace.auth === "required") return denied("token_missing");
       return namespace.require && !namespace.require(undefined) ? denied("claims_not_satisfied") : ANONYMOUS;
     }
-    return await verifyForNamespace(lookup.token, namespace, auth);
+    return await verifyForNamespace(lookup.token, namespace, auth, revocations);
   } catch {
     return denied("token_invalid");
   }
@@ -62,11 +66,12 @@ export async function authenticate(
  * Verifies the token a live socket sent with `sockguard:reauth` (`{ token }`; a raw token or
  * `Bearer <token>`): the connect rules, including the namespace's `issuers` and `require`, and it
  * must come from the same issuer (`issuer_not_allowed` otherwise) and name the same, present
- * subject (`token_invalid` otherwise, also when either side has no `sub`). Never throws.
+ * subject (`token_invalid` otherwise, also when either side has no `sub`); a revoked token is
+ * `revoked`. Never throws.
  *
  * @example
  * socket.on("sockguard:reauth", async ({ token }, ack) => {
- *   const outcome = await verifyReauthToken(token, namespace, auth, current);
+ *   const outcome = await verifyReauthToken(token, namespace, auth, revocations, current);
  *   ack(outcome.ok ? { ok: true, expiresAt: outcome.identity.expiresAt } : { error: denialBody(outcome.code) });
  * });
  */
@@ -74,12 +79,13 @@ export async function verifyReauthToken(
   token: unknown,
   namespace: CompiledNamespace,
   auth: CompiledAuth,
+  revocations: RevocationStore,
   current: Identity,
 ): Promise<VerifiedOutcome> {
   try {
     const candidate = tokenFromClientValue(token);
     if (candidate === undefined) return denied("token_invalid");
-    const outcome = await verifyForNamespace(candidate, namespace, auth);
+    const outcome = await verifyForNamespace(candidate, namespace, auth, revocations);
     if (!outcome.ok) return outcome;
     const identity = outcome.identity;
     if (identity.issuer !== current.issuer) return denied("issuer_not_allowed");
@@ -95,6 +101,7 @@ async function verifyForNamespace(
   token: string,
   namespace: CompiledNamespace,
   auth: CompiledAuth,
+  revocations: RevocationStore,
 ): Promise<VerifiedOutcome> {
   const iss = unverifiedIssuer(token);
   if (iss === undefined) return denied("token_invalid");
@@ -102,6 +109,7 @@ async function verifyForNamespace(
   if (!issuer || !namespace.issuers.has(issuer.name)) return denied("issuer_not_allowed");
   const result = await issuer.verify(token);
   if (!result.ok) return result;
+  if (await revocations.isRevoked(result.identity, Date.now())) return denied("revoked");
   if (namespace.require && !namespace.require(result.identity.claims)) return denied("claims_not_satisfied");
   return result;
 }

@@ -4,6 +4,7 @@
  */
 import type { Server, Socket } from "socket.io";
 import type { CompiledPolicy } from "../compile/types.js";
+import type { RevocationStore } from "../cluster/revocation-store.js";
 import type { Decision } from "../decisions.js";
 import type { SocketState } from "./socket-state.js";
 
@@ -38,4 +39,6 @@ export interface GuardContext {
   readonly states: WeakMap<Socket, SocketState>;
   readonly decisions: DecisionSink;
   readonly logger: Logger;
+  /** What `guard.revoke` recorded; asked at every connect and renewal once the token is verified. */
+  readonly revocations: RevocationStore;
 }

@@ -12,6 +12,8 @@ export interface SocketDecisionParts {
   /** A declared event name (never an undeclared, client-chosen one). */
   readonly event?: string;
   readonly details?: readonly PayloadErrorDetail[];
+  /** For a `rate_limited` refusal: how long the client was told to wait. */
+  readonly retryAfterMs?: number;
 }
 
 /**
@@ -38,5 +40,6 @@ export function socketDecision(
     address: normaliseAddress(socket.handshake.address),
     ...(subject === undefined ? {} : { subject }),
     ...(parts.details && parts.details.length > 0 ? { details: parts.details } : {}),
+    ...(parts.retryAfterMs === undefined ? {} : { retryAfterMs: parts.retryAfterMs }),
   };
 }

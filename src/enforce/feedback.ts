@@ -28,16 +28,23 @@ export function answerRefusedEvent(
   code: DenialCode,
   details: DenialBody["details"],
   declaredEvent: string | undefined,
+  retryAfterMs?: number,
 ): void {
+  const retry = retryAfterMs === undefined ? {} : { retryAfterMs };
   const body =
     declaredEvent === undefined
-      ? denialBody(code)
-      : { event: declaredEvent, code, message: DENIAL_MESSAGES[code] };
+      ? denialBody(code, undefined, retryAfterMs)
+      : { event: declaredEvent, code, message: DENIAL_MESSAGES[code], ...retry };
   // The notice goes first: a volatile packet is dropped while the transport is busy writing, and
   // writing the ack first would make it busy every time an event asked for an ack.
   socket.volatile.emit(DENIED_EVENT, body);
-  if (ack)
-    ack(details && details.length > 0 ? { error: denialBody(code, details) } : SHARED_ACK_REPLIES[code]);
+  if (!ack) return;
+  const withDetails = details && details.length > 0 ? details : undefined;
+  ack(
+    withDetails || retryAfterMs !== undefined
+      ? { error: denialBody(code, withDetails, retryAfterMs) }
+      : SHARED_ACK_REPLIES[code],
+  );
 }
 
 /**

@@ -9,6 +9,8 @@
  */
 import { EventEmitter } from "node:events";
 import type { Server } from "socket.io";
+import { isRevokedBy } from "../cluster/revocation-entry.js";
+import { MemoryRevocationStore } from "../cluster/memory-revocation-store.js";
 import { warmIssuerKeys, type CompileContext } from "../compile/auth.js";
 import { compilePolicy } from "../compile/compile.js";
 import { PolicyCompileError } from "../compile/compile-error.js";
@@ -23,7 +25,7 @@ import { createHandshakeGuard, type EngineMiddleware } from "./handshake.js";
 import { guardNamespaces } from "./namespaces.js";
 import { measureConnection, type EngineConnection } from "./packet-size.js";
 import { disconnectMatching, forEachGuardedSocket, recheckLiveSockets } from "./recheck.js";
-import { matchRevocation, type RevocationTarget } from "./revocation.js";
+import { revocationEntry, type RevocationResult, type RevocationTarget } from "./revocation.js";
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 import { watchTokenExpiry } from "./token-lifetime.js";
@@ -72,8 +74,16 @@ export interface GuardEvents {
 export interface Guard extends EventEmitter<GuardEvents> {
   /** The version (content hash) of the policy in force. */
   readonly version: string;
-  /** Disconnects, with `revoked`, every live socket of the subject (optionally under one issuer); returns how many. */
-  revoke(target: RevocationTarget): number;
+  /**
+   * Revokes a subject's tokens issued until now (`{ sub, issuer? }`) or one token (`{ jti, issuer? }`)
+   * for the policy's `auth.revocationTtl`: their live sockets are disconnected with `revoked`, and
+   * connects and renewals with them are refused `revoked`, also those still verifying their token.
+   * Throws a `TypeError` at once for a target without a usable `sub` or `jti`.
+   *
+   * @example
+   * const { disconnected } = await guard.revoke({ sub: "user-42" });
+   */
+  revoke(target: RevocationTarget): Promise<RevocationResult>;
   /** Re-reads the policy now; a policy with errors leaves the current one in force (and emits `reloadFailed`). */
   reload(): Promise<ReloadOutcome>;
   /** Stops watching and releases timers; the policy in force keeps being enforced and sockets are left alone. */
@@ -195,6 +205,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       states: new WeakMap<object, SocketState>(),
       decisions,
       logger: this.#logger,
+      revocations: new MemoryRevocationStore(),
     };
     this.#engineOptions = new EngineOptions(io, this.#logger);
     this.#engineOptions.apply(first);
@@ -251,9 +262,19 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     return this.#follower.reload();
   }
 
-  revoke(target: RevocationTarget): number {
-    const matches = matchRevocation(target);
-    return disconnectMatching(this.#ctx, "revoked", "revoke", (_socket, state) => matches(state.identity));
+  revoke(target: RevocationTarget): Promise<RevocationResult> {
+    const now = Date.now();
+    const entry = revocationEntry(target, now, this.#holder.current.auth);
+    let recorded: void | Promise<void>;
+    try {
+      recorded = this.#ctx.revocations.add(entry);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const disconnected = disconnectMatching(this.#ctx, "revoked", "revoke", (_socket, state) =>
+      isRevokedBy([entry], state.identity, now),
+    );
+    return Promise.resolve(recorded).then(() => ({ disconnected, nodes: 1 }));
   }
 
   async close(): Promise<void> {

@@ -57,10 +57,13 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
   const policy = ctx.holder.current;
   const namespace = policy.namespaces.get(socket.nsp.name);
   if (!namespace) return refuseConnect(ctx, policy, socket, next, "namespace_not_allowed");
-  authenticate(socket.handshake, namespace, policy.auth).then(
+  const revocations = ctx.revocations.generation;
+  authenticate(socket.handshake, namespace, policy.auth, ctx.revocations).then(
     (outcome) => {
-      // A reload while the token was being verified: judge again, wholly under the new policy.
-      if (ctx.holder.current !== policy) return judgeConnect(ctx, socket, next);
+      // A reload or a revoke while the token was being verified: judge again, wholly under the new
+      // policy and revocations (neither reached this socket, which is not connected yet).
+      if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
+        return judgeConnect(ctx, socket, next);
       if (!outcome.ok) return refuseConnect(ctx, policy, socket, next, outcome.code);
       admit(ctx, socket, policy, outcome.identity);
       next();

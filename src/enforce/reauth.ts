@@ -6,8 +6,8 @@
  *
  * A socket may have one renewal judged every {@link REAUTH_INTERVAL_MS}: verifying a token can cost
  * a signature check and a key download, and a renewal is needed once per token lifetime, so an
- * attempt sooner than that after the previous one is refused (`too_many_denials`) without the token
- * being looked at.
+ * attempt sooner than that after the previous one is refused (`rate_limited`, with `retryAfterMs`:
+ * when the next attempt will be judged) without the token being looked at.
  */
 import type { Socket } from "socket.io";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
@@ -38,8 +38,9 @@ export function handleReauth(ctx: GuardContext, socket: Socket, args: readonly u
   const state = ctx.states.get(socket);
   if (!state) return refuseEvent(ctx, policy, socket, ack, "token_invalid", "reauth", REAUTH_EVENT);
   const now = Date.now();
-  if (now - state.lastReauthAt < REAUTH_INTERVAL_MS) {
-    return refuseEvent(ctx, policy, socket, ack, "too_many_denials", "reauth", REAUTH_EVENT);
+  const wait = state.lastReauthAt + REAUTH_INTERVAL_MS - now;
+  if (wait > 0) {
+    return refuseEvent(ctx, policy, socket, ack, "rate_limited", "reauth", REAUTH_EVENT, undefined, wait);
   }
   // Every attempt the guard judges starts the interval, a refused one too: a client cannot make the
   // guard verify tokens faster by sending bad ones.
@@ -62,11 +63,16 @@ function judgeReauth(
     return refuseEvent(ctx, policy, socket, ack, "token_invalid", "reauth", REAUTH_EVENT);
   }
   const token: unknown = (payload as { token?: unknown }).token;
-  void verifyReauthToken(token, namespace, policy.auth, current).then((outcome) => {
+  const revocations = ctx.revocations.generation;
+  void verifyReauthToken(token, namespace, policy.auth, ctx.revocations, current).then((outcome) => {
     if (!socket.connected) return;
-    // The policy or the identity changed while the token was verified: judge again from the start
-    // (the same attempt, so the interval does not apply again).
-    if (ctx.holder.current !== policy || state.identity !== current)
+    // The policy, the identity or the revocations changed while the token was verified: judge again
+    // from the start (the same attempt, so the interval does not apply again).
+    if (
+      ctx.holder.current !== policy ||
+      state.identity !== current ||
+      ctx.revocations.generation !== revocations
+    )
       return judgeReauth(ctx, socket, state, args, ack);
     if (!outcome.ok) return refuseEvent(ctx, policy, socket, ack, outcome.code, "reauth", REAUTH_EVENT);
     acceptReauth(ctx, socket, state, policy, outcome.identity);

@@ -26,10 +26,13 @@ export function refuseEvent(
   stage: "event" | "reauth",
   declaredEvent?: string,
   details?: readonly PayloadErrorDetail[],
+  retryAfterMs?: number,
 ): void {
-  answerRefusedEvent(socket, ack, code, details, declaredEvent);
+  answerRefusedEvent(socket, ack, code, details, declaredEvent, retryAfterMs);
   if (ctx.decisions.wantsDenials()) {
-    ctx.decisions.report(socketDecision(ctx, socket, code, stage, { event: declaredEvent, details }));
+    ctx.decisions.report(
+      socketDecision(ctx, socket, code, stage, { event: declaredEvent, details, retryAfterMs }),
+    );
   }
   countDenial(ctx, policy, socket, stage);
 }

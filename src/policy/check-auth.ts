@@ -40,6 +40,9 @@ export function checkAuth(
   if (auth.clockTolerance !== undefined && parseDuration(auth.clockTolerance) === undefined) {
     report("/auth/clockTolerance", "clockTolerance is a duration such as 5s, 30s or 1m");
   }
+  if (auth.revocationTtl !== undefined && !((parseDuration(auth.revocationTtl) ?? 0) > 0)) {
+    report("/auth/revocationTtl", "revocationTtl is a positive duration such as 1h or 24h");
+  }
 
   const claimedBy = new Map<string, string>();
   for (const [name, issuer] of Object.entries(auth.issuers ?? {})) {

@@ -75,6 +75,8 @@ export interface AuthPolicy {
   /** A duration such as `30s`. */
   clockTolerance?: string | number;
   issuers?: Record<string, IssuerPolicy>;
+  /** How long `guard.revoke` keeps refusing a subject's older tokens: a duration such as `24h` (the default). */
+  revocationTtl?: string | number;
 }
 
 export interface EventPolicy {

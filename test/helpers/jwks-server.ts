@@ -39,6 +39,15 @@ export class JwksServer {
     return instance;
   }
 
+  /** Answers every request held in `slow` mode with the keys, as a slow endpoint finally would. */
+  answerHeld(): void {
+    for (const response of this.#slowResponses) {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ keys: this.keys }));
+    }
+    this.#slowResponses.clear();
+  }
+
   async close(): Promise<void> {
     for (const response of this.#slowResponses) response.destroy();
     this.#server.closeAllConnections();
@@ -72,7 +81,7 @@ export class JwksServer {
         response.end("<html>this is not a JWK set</html>");
         return;
       case "slow":
-        // Never answers; closed when the test ends.
+        // Answers only when the test calls answerHeld(); closed when the test ends.
         this.#slowResponses.add(response);
         response.on("close", () => this.#slowResponses.delete(response));
         return;

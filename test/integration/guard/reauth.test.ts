@@ -35,6 +35,7 @@ const policy = (maxDenials = "20/1m"): Policy => ({
       require: { scope: "chat:read" },
       events: { whoami: { args: [] } },
     },
+    "/lobby": { auth: "optional", issuers: ["services"], events: { whoami: { args: [] } } },
   },
 });
 
@@ -66,7 +67,7 @@ describe("guard: sockguard:reauth", () => {
     const server = await startGuardedServer(cleanup, { policy: policy(maxDenials) });
     url = server.url;
     decisions = server.decisions;
-    for (const name of ["/chat", "/staff"]) {
+    for (const name of ["/chat", "/staff", "/lobby"]) {
       server.io.of(name).on("connection", (socket) => {
         socket.onAny((...args: unknown[]) => appSaw.push(["onAny", ...args.filter(isData)]));
         socket.on("sockguard:reauth", (...args: unknown[]) =>
@@ -90,7 +91,7 @@ describe("guard: sockguard:reauth", () => {
   describe("with the default maxDenials", () => {
     beforeEach(() => startServer());
 
-    it("judges one renewal per socket every 3 s: sooner is too_many_denials, its token unread, the socket kept", async () => {
+    it("judges one renewal per socket every 3 s: sooner is rate_limited with retryAfterMs, its token unread, the socket kept", async () => {
       const [renewed, refusedFirst, other] = await Promise.all([
         servicesToken().then((token) => connect("/chat", token)),
         servicesToken().then((token) => connect("/chat", token)),
@@ -109,15 +110,26 @@ describe("guard: sockguard:reauth", () => {
       );
 
       // Within 3 s: a valid token and a malformed one get the same answer, so neither was verified.
-      const tooSoon = await reauth(renewed, { token: await servicesToken({ exp: epoch(9000) }) });
-      assert.deepEqual(tooSoon, {
-        error: { code: "too_many_denials", message: "Too many refused requests on this connection" },
-      });
-      assert.equal(refusalCode(await reauth(renewed, { token: "not a token" })), "too_many_denials");
-      assert.equal(
-        refusalCode(await reauth(refusedFirst, { token: await servicesToken() })),
-        "too_many_denials",
+      const notice = nextEvent<[{ event: string; code: string; retryAfterMs: number }]>(
+        renewed,
+        "sockguard:denied",
       );
+      const tooSoon = (await reauth(renewed, { token: await servicesToken({ exp: epoch(9000) }) })) as {
+        error: { code: string; message: string; retryAfterMs: number };
+      };
+      const { retryAfterMs, ...rest } = tooSoon.error;
+      assert.deepEqual(rest, { code: "rate_limited", message: "Too many requests; try again later" });
+      // The wait is what is left of the 3 s since the accepted renewal.
+      assert.ok(
+        Number.isInteger(retryAfterMs) && retryAfterMs > 0 && retryAfterMs <= REAUTH_INTERVAL_MS,
+        `retryAfterMs ${retryAfterMs}`,
+      );
+      const [noticeBody] = await notice;
+      assert.equal(noticeBody.code, "rate_limited");
+      assert.equal(noticeBody.event, "sockguard:reauth");
+      assert.equal(typeof noticeBody.retryAfterMs, "number");
+      assert.equal(refusalCode(await reauth(renewed, { token: "not a token" })), "rate_limited");
+      assert.equal(refusalCode(await reauth(refusedFirst, { token: await servicesToken() })), "rate_limited");
       // The interval is per socket: another socket renews at once.
       assert.equal(isAccepted(await reauth(other, { token: await servicesToken() })), true);
 
@@ -129,11 +141,12 @@ describe("guard: sockguard:reauth", () => {
         decisions.map((d) => [d.code, d.stage, d.event]),
         [
           ["token_invalid", "reauth", "sockguard:reauth"],
-          ["too_many_denials", "reauth", "sockguard:reauth"],
-          ["too_many_denials", "reauth", "sockguard:reauth"],
-          ["too_many_denials", "reauth", "sockguard:reauth"],
+          ["rate_limited", "reauth", "sockguard:reauth"],
+          ["rate_limited", "reauth", "sockguard:reauth"],
+          ["rate_limited", "reauth", "sockguard:reauth"],
         ],
       );
+      assert.equal(decisions[1]!.retryAfterMs, retryAfterMs);
       assert.ok(Date.now() - start < REAUTH_INTERVAL_MS, "the attempts above were not all within 3 s");
 
       // Refusals by the limit did not restart the 3 s: once they have passed, renewals are judged again.
@@ -151,7 +164,7 @@ describe("guard: sockguard:reauth", () => {
       const token = await servicesToken({ exp: epoch(7200) });
       assert.equal(isAccepted(await reauth(client, { token })), true);
       // Refused attempts are consumed too: one by the limit, and one without an ack.
-      assert.equal(refusalCode(await reauth(client, { token })), "too_many_denials");
+      assert.equal(refusalCode(await reauth(client, { token })), "rate_limited");
       client.emit("sockguard:reauth", { token });
       assert.equal(await emitWithReply(client, "note", "hello"), "noted");
       await waitUntil(() => decisions.length === 2, 3000, "both refusals reported");
@@ -191,6 +204,16 @@ describe("guard: sockguard:reauth", () => {
       assert.equal((await whoami(staff)).issuer, "services");
     });
 
+    it("refuses a renewal on an anonymous socket with token_invalid: there is no identity to renew", async () => {
+      const client = createClient(cleanup, url, "/lobby", { transports: ["websocket"] });
+      await connected(client);
+      assert.deepEqual(await reauth(client, { token: await servicesToken() }), {
+        error: { code: "token_invalid", message: "The token is not valid" },
+      });
+      assert.equal(await whoami(client), null);
+      assert.equal(client.connected, true);
+    });
+
     it("refuses a renewal whose claims fail the namespace's require with claims_not_satisfied", async () => {
       const client = await connect("/chat", await servicesToken());
       assert.deepEqual(await reauth(client, { token: await servicesToken({ scope: "chat:write" }) }), {
@@ -224,11 +247,12 @@ describe("guard: sockguard:reauth", () => {
     const client = await connect("/chat", await servicesToken());
     assert.equal(isAccepted(await reauth(client, { token: await servicesToken() })), true);
     const token = await servicesToken();
-    assert.equal(refusalCode(await reauth(client, { token })), "too_many_denials");
-    assert.equal(refusalCode(await reauth(client, { token })), "too_many_denials");
+    assert.equal(refusalCode(await reauth(client, { token })), "rate_limited");
+    assert.equal(refusalCode(await reauth(client, { token })), "rate_limited");
     assert.equal(client.connected, true);
     const gone = nextEvent<[string]>(client, "disconnect");
-    assert.equal(refusalCode(await reauth(client, { token })), "too_many_denials");
+    // The third refusal is past maxDenials: it is answered, then the socket is cut off.
+    assert.equal(refusalCode(await reauth(client, { token })), "rate_limited");
     assert.equal((await gone)[0], "io server disconnect");
   });
 });

@@ -10,6 +10,7 @@ import { io as connectClient, type ManagerOptions, type SocketOptions } from "so
 import { WebSocket } from "ws";
 import { SockguardDenial, type DenialCode } from "../../../src/decisions.js";
 import { authenticate } from "../../../src/enforce/authenticate.js";
+import { MemoryRevocationStore } from "../../../src/cluster/memory-revocation-store.js";
 import type { CompiledAuth, CompiledNamespace, Identity } from "../../../src/compile/types.js";
 
 export type ConnectResult =
@@ -38,6 +39,8 @@ export async function startAuthHarness(
   const httpServer: HttpServer = createServer();
   const io = new Server(httpServer);
   const identities = new Map<string, Identity | undefined>();
+  // Nothing is revoked here: these tests are about tokens (revocation has its own, through the guard).
+  const revocations = new MemoryRevocationStore();
   const harness: AuthHarness = {
     namespace,
     auth,
@@ -49,7 +52,7 @@ export async function startAuthHarness(
     },
   };
   io.use((socket, next) => {
-    authenticate(socket.handshake, harness.namespace, harness.auth).then(
+    authenticate(socket.handshake, harness.namespace, harness.auth, revocations).then(
       (outcome) => {
         if (!outcome.ok) return next(new SockguardDenial(outcome.code));
         identities.set(socket.id, outcome.identity);

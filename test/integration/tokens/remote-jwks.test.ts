@@ -82,7 +82,7 @@ describe("remote JWK sets (jwksUri)", () => {
 
   it("a warm download that failed does not delay the first connect once the endpoint answers", async () => {
     // A server that publishes its own keys warms them before it listens: that failure must not
-    // start the retry pause (the options here use a pause long enough to notice).
+    // start the long pause meant for refreshes of a set in hand (set long enough to notice here).
     harness.auth = compileWith(newContext({ ...FAST, retryAfterFailureMs: 60_000 }));
     jwks.mode = "reset";
     warmIssuerKeys(harness.auth);
@@ -134,14 +134,33 @@ describe("remote JWK sets (jwksUri)", () => {
       assert.ok(elapsed >= 250 && elapsed < 2000, `took ${elapsed} ms`);
     });
 
-    it("recovers once the endpoint answers, without hammering it meanwhile", async () => {
+    it("makes connects that arrive during the retry pause wait for one shared download", async () => {
       jwks.mode = "error";
       assert.deepEqual(await connectWith(key), { connected: false, code: "keys_unavailable" });
-      assert.deepEqual(await connectWith(key), { connected: false, code: "keys_unavailable" });
-      assert.equal(jwks.requests, 1, "a second try within retryAfterFailureMs reuses the failure");
+      assert.equal(jwks.requests, 1);
+      const waiting = await Promise.all(Array.from({ length: 10 }, () => connectWith(key)));
+      assert.ok(waiting.every((result) => !result.connected && result.code === "keys_unavailable"));
+      assert.equal(jwks.requests, 2, "the ten connects within the pause shared one download");
+    });
+
+    it("admits a connect made as soon as the endpoint is back, and sent a bounded number of requests under a connect flood meanwhile", async () => {
+      // The default retry schedule (100 ms doubling up to 1 s), with a short download timeout.
+      harness.auth = compileWith(newContext({ timeoutMs: 300 }));
+      jwks.mode = "error";
+      const outageMs = 2000;
+      const flood: Promise<unknown>[] = [];
+      const started = Date.now();
+      while (Date.now() - started < outageMs) {
+        flood.push(connectWith(key));
+        await sleep(20);
+      }
+      const outageRequests = jwks.requests;
       jwks.mode = "ok";
-      await sleep(150);
       assert.equal((await connectWith(key)).connected, true);
+      await Promise.all(flood);
+      // 100 + 200 + 400 + 800 ms, then one per second: about 6 in 2 s, for some 100 connects.
+      assert.ok(flood.length >= 50, `only ${flood.length} connects in the flood`);
+      assert.ok(outageRequests <= 8, `${outageRequests} requests during a ${outageMs} ms outage`);
     });
 
     it("an in-flight download is aborted by close()", async () => {

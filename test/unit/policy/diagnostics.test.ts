@@ -188,6 +188,13 @@ const CASES: readonly Expected[] = [
     col: 19,
     message: "clockTolerance is a duration",
   },
+  {
+    what: "a revocationTtl that is not a positive duration",
+    fixture: "revocation-ttl.yaml",
+    line: 3,
+    col: 18,
+    message: "revocationTtl is a positive duration",
+  },
   // auth
   {
     what: "a token source in the query string (a warning)",

@@ -48,6 +48,11 @@ describe("compiling auth", () => {
     assert.deepEqual(auth.tokenFrom, ["auth.token", "header.authorization"]);
     assert.equal(auth.clockToleranceSec, 5);
     assert.equal(auth.issuers.size, 0);
+    assert.equal(auth.revocationTtlMs, 24 * 3_600_000);
+  });
+
+  it("reads revocationTtl from the policy", () => {
+    assert.equal(compileAuth({ revocationTtl: "90m" }, resources(), context).revocationTtlMs, 90 * 60_000);
   });
 
   it("reads tokenFrom and clockTolerance from the policy", () => {

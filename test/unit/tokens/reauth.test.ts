@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { compileAuth, createCompileContext } from "../../../src/compile/auth.js";
 import { compileClaimsRequirement } from "../../../src/compile/claims.js";
 import type { CompiledAuth, CompiledNamespace, Identity } from "../../../src/compile/types.js";
+import { MemoryRevocationStore } from "../../../src/cluster/memory-revocation-store.js";
 import { verifyReauthToken } from "../../../src/enforce/authenticate.js";
 import { claimsFor, createSecret, epoch, signWithSecret } from "../../helpers/tokens.js";
 
@@ -15,6 +16,7 @@ describe("verifying a sockguard:reauth token", () => {
   const batchSecret = createSecret();
   let auth: CompiledAuth;
   let current: Identity;
+  const revocations = new MemoryRevocationStore();
   const namespace = (issuers: string[], require?: Record<string, string>): CompiledNamespace => ({
     name: "/jobs",
     auth: "required",
@@ -48,6 +50,7 @@ describe("verifying a sockguard:reauth token", () => {
       await services({ sub: "worker-7", exp, tier: 2 }),
       namespace(["services"]),
       auth,
+      revocations,
       current,
     );
     assert.ok(outcome.ok);
@@ -60,6 +63,7 @@ describe("verifying a sockguard:reauth token", () => {
       `Bearer ${await services({ sub: "worker-7" })}`,
       namespace(["services"]),
       auth,
+      revocations,
       current,
     );
     assert.equal(outcome.ok, true);
@@ -70,6 +74,7 @@ describe("verifying a sockguard:reauth token", () => {
       await services({ sub: "worker-8" }),
       namespace(["services"]),
       auth,
+      revocations,
       current,
     );
     assert.deepEqual(outcome, { ok: false, code: "token_invalid" });
@@ -78,33 +83,39 @@ describe("verifying a sockguard:reauth token", () => {
   it("refuses a token without sub, and a socket whose identity has none", async () => {
     const { sub: _sub, ...withoutSub } = claimsFor(SERVICES, undefined);
     const noSub = await signWithSecret(servicesSecret, withoutSub);
-    assert.deepEqual(await verifyReauthToken(noSub, namespace(["services"]), auth, current), {
+    assert.deepEqual(await verifyReauthToken(noSub, namespace(["services"]), auth, revocations, current), {
       ok: false,
       code: "token_invalid",
     });
     const { subject: _subject, ...anonymousSubject } = current;
-    assert.deepEqual(await verifyReauthToken(noSub, namespace(["services"]), auth, anonymousSubject), {
-      ok: false,
-      code: "token_invalid",
-    });
+    assert.deepEqual(
+      await verifyReauthToken(noSub, namespace(["services"]), auth, revocations, anonymousSubject),
+      {
+        ok: false,
+        code: "token_invalid",
+      },
+    );
   });
 
   it("refuses the same sub from another issuer", async () => {
     const other = await signWithSecret(batchSecret, claimsFor(BATCH, undefined, { sub: "worker-7" }));
-    assert.deepEqual(await verifyReauthToken(other, namespace(["services", "batch"]), auth, current), {
-      ok: false,
-      code: "issuer_not_allowed",
-    });
+    assert.deepEqual(
+      await verifyReauthToken(other, namespace(["services", "batch"]), auth, revocations, current),
+      {
+        ok: false,
+        code: "issuer_not_allowed",
+      },
+    );
   });
 
   it("applies the namespace's issuers and require", async () => {
     const token = await services({ sub: "worker-7", role: "reader" });
-    assert.deepEqual(await verifyReauthToken(token, namespace(["batch"]), auth, current), {
+    assert.deepEqual(await verifyReauthToken(token, namespace(["batch"]), auth, revocations, current), {
       ok: false,
       code: "issuer_not_allowed",
     });
     assert.deepEqual(
-      await verifyReauthToken(token, namespace(["services"], { role: "writer" }), auth, current),
+      await verifyReauthToken(token, namespace(["services"], { role: "writer" }), auth, revocations, current),
       {
         ok: false,
         code: "claims_not_satisfied",
@@ -114,7 +125,7 @@ describe("verifying a sockguard:reauth token", () => {
 
   it("refuses an expired token with token_expired", async () => {
     const expired = await services({ sub: "worker-7", exp: epoch(-60) });
-    assert.deepEqual(await verifyReauthToken(expired, namespace(["services"]), auth, current), {
+    assert.deepEqual(await verifyReauthToken(expired, namespace(["services"]), auth, revocations, current), {
       ok: false,
       code: "token_expired",
     });
@@ -122,7 +133,7 @@ describe("verifying a sockguard:reauth token", () => {
 
   it("refuses whatever else a client sends, without throwing", async () => {
     for (const token of [undefined, null, "", 42, { token: "x" }, "garbage", "A".repeat(100 * 1024)]) {
-      assert.deepEqual(await verifyReauthToken(token, namespace(["services"]), auth, current), {
+      assert.deepEqual(await verifyReauthToken(token, namespace(["services"]), auth, revocations, current), {
         ok: false,
         code: "token_invalid",
       });
