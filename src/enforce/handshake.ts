@@ -10,8 +10,6 @@
  * answered 400 with the same body, and its connection closed.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ServerResponse as HttpServerResponse } from "node:http";
-import { Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { CompiledConnection } from "../compile/types.js";
 import { normaliseAddress } from "../compile/proxies.js";
@@ -23,6 +21,7 @@ import {
   type DenialCode,
 } from "../decisions.js";
 import type { GuardContext } from "./context.js";
+import { readEngineRequest } from "./engine-request.js";
 
 /** engine.io's middleware signature. */
 export type EngineMiddleware = (
@@ -44,8 +43,9 @@ const REFUSAL_BODIES = Object.fromEntries(
 
 /**
  * Checks one handshake or upgrade request against `connection`: origin, then transport, then TLS.
- * `transport` is the request's `transport` query value; `firstRequest` is true for a request
- * without a session id. Returns the denial code, or undefined when the request may proceed.
+ * `transport` is the request's `transport` query value; `firstRequest` is true for a plain HTTP
+ * request that engine.io handles as a new handshake (no session id, or an empty one), never for an
+ * upgrade. Returns the denial code, or undefined when the request may proceed.
  *
  * @example
  * checkHandshake(policy.connection, req, "websocket", true); // "origin_not_allowed" for a foreign Origin
@@ -129,14 +129,14 @@ function isSameOriginPolling(
  */
 export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
   return (req, res, next) => {
-    const query = (req as IncomingMessage & { _query?: Record<string, string | undefined> })._query ?? {};
-    const upgrade = !isHttpResponse(res);
-    const firstRequest = query.sid === undefined;
+    const { transport, firstRequest, upgrade } = readEngineRequest(req, res);
     // A polling request of an established session: its handshake was checked.
     if (!firstRequest && !upgrade) return next();
 
     const stage = firstRequest ? "handshake" : "upgrade";
-    const code = checkHandshake(ctx.holder.current.connection, req, query.transport, firstRequest);
+    // Only a plain HTTP handshake can be a browser's same-origin polling request; an upgrade to the
+    // polling transport is one engine.io closes, and never gets the missing-Origin exemption.
+    const code = checkHandshake(ctx.holder.current.connection, req, transport, firstRequest && !upgrade);
     if (code === undefined) {
       if (ctx.decisions.wantsAllows()) ctx.decisions.report(requestDecision(req, "allowed", stage));
       return next();
@@ -147,10 +147,6 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
     refusePolling(res, code);
     next(denial);
   };
-}
-
-function isHttpResponse(res: unknown): boolean {
-  return res instanceof HttpServerResponse || res instanceof Http2ServerResponse;
 }
 
 function requestDecision(
