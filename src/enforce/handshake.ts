@@ -12,7 +12,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { CompiledConnection } from "../compile/types.js";
-import { normaliseAddress } from "../compile/proxies.js";
 import {
   DENIAL_CODES,
   DENIAL_MESSAGES,
@@ -20,6 +19,7 @@ import {
   type Decision,
   type DenialCode,
 } from "../decisions.js";
+import { clientAddress } from "./client-address.js";
 import type { GuardContext } from "./context.js";
 import { readEngineRequest } from "./engine-request.js";
 
@@ -136,12 +136,14 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
     const stage = firstRequest ? "handshake" : "upgrade";
     // Only a plain HTTP handshake can be a browser's same-origin polling request; an upgrade to the
     // polling transport is one engine.io closes, and never gets the missing-Origin exemption.
-    const code = checkHandshake(ctx.holder.current.connection, req, transport, firstRequest && !upgrade);
+    const connection = ctx.holder.current.connection;
+    const code = checkHandshake(connection, req, transport, firstRequest && !upgrade);
     if (code === undefined) {
-      if (ctx.decisions.wantsAllows()) ctx.decisions.report(requestDecision(req, "allowed", stage));
+      if (ctx.decisions.wantsAllows())
+        ctx.decisions.report(requestDecision(connection, req, "allowed", stage));
       return next();
     }
-    if (ctx.decisions.wantsDenials()) ctx.decisions.report(requestDecision(req, code, stage));
+    if (ctx.decisions.wantsDenials()) ctx.decisions.report(requestDecision(connection, req, code, stage));
     const denial = new SockguardDenial(code);
     if (upgrade) return refuseUpgrade(req.socket, code, () => next(denial));
     refusePolling(res, code);
@@ -150,17 +152,13 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
 }
 
 function requestDecision(
+  connection: CompiledConnection,
   req: IncomingMessage,
   code: DenialCode | "allowed",
   stage: "handshake" | "upgrade",
 ): Decision {
-  const address = req.socket.remoteAddress;
-  return {
-    allowed: code === "allowed",
-    code,
-    stage,
-    ...(address === undefined ? {} : { address: normaliseAddress(address) }),
-  };
+  const address = clientAddress(connection, req);
+  return { allowed: code === "allowed", code, stage, ...(address === undefined ? {} : { address }) };
 }
 
 /** 403 with the JSON body; engine.io then sees the response already sent and writes nothing more. */
