@@ -66,8 +66,10 @@ export function checkHandshake(
 
 /**
  * True when `connection` admits the request's origin: its Origin header matches an allowed origin,
- * or it has none and the policy allows that (`allowMissingOrigin`) or it is a browser's same-origin
- * polling handshake. `secure` is {@link isSecureRequest}'s answer for the request.
+ * or it has none and `allowMissing` says that is allowed, or it is a browser's same-origin polling
+ * handshake. `secure` is {@link isSecureRequest}'s answer for the request. `allowMissing` defaults
+ * to what the handshake allows (`allowMissingOrigin` on the connection or on some namespace); the
+ * namespace connect passes its own answer.
  *
  * @example
  * isOriginAllowed(policy.connection, req, "polling", true, isSecureRequest(policy.connection, req));
@@ -78,12 +80,11 @@ export function isOriginAllowed(
   transport: string | undefined,
   firstRequest: boolean,
   secure: boolean,
+  allowMissing: boolean = connection.handshakeAllowsMissingOrigin,
 ): boolean {
   const origin = req.headers.origin;
   if (origin !== undefined) return connection.matchOrigin(origin);
-  return (
-    connection.allowMissingOrigin || isSameOriginPolling(connection, req, transport, firstRequest, secure)
-  );
+  return allowMissing || isSameOriginPolling(connection, req, transport, firstRequest, secure);
 }
 
 /**

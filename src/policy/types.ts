@@ -80,6 +80,8 @@ export interface NamespacePolicy {
   issuers?: string[];
   require?: ClaimsRequirement;
   unknownEvents?: "reject" | "allow";
+  /** Admit clients without an `Origin` header (non-browser services) to this namespace only. */
+  allowMissingOrigin?: boolean;
   events?: Record<string, EventPolicy>;
 }
 
