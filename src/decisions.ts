@@ -99,7 +99,7 @@ export interface Decision {
   readonly namespace?: string;
   readonly event?: string;
   readonly socketId?: string;
-  /** The client's address as Socket.IO saw it (normalised IPv4 when mapped). */
+  /** The client address: the peer, or behind a trusted proxy the forwarded client (normalised IPv4 when mapped). */
   readonly address?: string;
   /** The verified subject, when there is one. */
   readonly subject?: string;

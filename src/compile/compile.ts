@@ -27,7 +27,11 @@ import type { CompiledAuth, CompiledNamespace, CompiledPolicy } from "./types.js
 export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext): CompiledPolicy {
   const { policy, resources } = loaded;
   if (!policy || !resources) throw new PolicyCompileError([], "the policy has errors and cannot be compiled");
-  const connection = compileConnection(policy.connection);
+  const namespacePolicies = Object.values(policy.namespaces ?? {});
+  const connection = compileConnection(
+    policy.connection,
+    namespacePolicies.some((namespace) => namespace.allowMissingOrigin === true),
+  );
   const auth = compileAuth(policy.auth, resources, context);
   // The loader checked every schema against the meta-schema; compiling need not again.
   const ajv = createEventAjv(resources.schemas, { validateSchema: false });
@@ -74,6 +78,7 @@ function compileNamespace(
     issuers,
     ...(namespace.require ? { require: compileClaimsRequirement(namespace.require) } : {}),
     unknownEvents: namespace.unknownEvents ?? "reject",
+    allowMissingOrigin: namespace.allowMissingOrigin ?? false,
     events: compileEventValidators(name, namespace.events ?? {}, ajv),
     ...(namespace.rateLimit === undefined
       ? {}

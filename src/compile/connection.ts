@@ -17,14 +17,19 @@ export const DEFAULT_MAX_PAYLOAD = 1_000_000;
 export const DEFAULT_MAX_DENIALS = "20/1m";
 
 /**
- * Compiles `connection` (absent means every default).
+ * Compiles `connection` (absent means every default). `someNamespaceAllowsMissingOrigin` says
+ * whether a namespace sets `allowMissingOrigin`: the handshake then lets requests without Origin
+ * through, for the connect to decide.
  *
  * @example
  * const connection = compileConnection({ origins: ["https://chat.example.com"], maxPayload: "64KiB" });
  * connection.maxPayload;                           // 65536
  * connection.matchOrigin("https://chat.example.com"); // true
  */
-export function compileConnection(connection: ConnectionPolicy | undefined): CompiledConnection {
+export function compileConnection(
+  connection: ConnectionPolicy | undefined,
+  someNamespaceAllowsMissingOrigin = false,
+): CompiledConnection {
   const { matchOrigin, matchHost } = compileOriginMatcher(connection?.origins ?? []);
   const requested = new Set(connection?.transports ?? DEFAULT_TRANSPORTS);
   const transportList = Object.freeze(TRANSPORT_ORDER.filter((name) => requested.has(name)));
@@ -39,10 +44,12 @@ export function compileConnection(connection: ConnectionPolicy | undefined): Com
   if (maxDenials === undefined) {
     throw new PolicyCompileError(["connection", "maxDenials"], "expected a rate such as 20/1m");
   }
+  const allowMissingOrigin = connection?.allowMissingOrigin ?? false;
   return Object.freeze({
     matchOrigin,
     matchHost,
-    allowMissingOrigin: connection?.allowMissingOrigin ?? false,
+    allowMissingOrigin,
+    handshakeAllowsMissingOrigin: allowMissingOrigin || someNamespaceAllowsMissingOrigin,
     transports: new Set(transportList),
     transportList,
     requireTls: connection?.requireTls ?? false,

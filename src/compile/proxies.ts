@@ -1,5 +1,6 @@
 /**
- * Trusted proxies: the addresses whose `X-Forwarded-Proto` the guard believes. Entries are single
+ * Trusted proxies: the addresses whose `X-Forwarded-Proto` and `X-Forwarded-For` the guard believes
+ * (the client address itself is read in src/enforce/client-address.ts). Entries are single
  * addresses or CIDR ranges, IPv4 or IPv6, matched with Node's `net.BlockList`.
  */
 import { BlockList, isIP } from "node:net";

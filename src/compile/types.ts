@@ -71,7 +71,13 @@ export interface CompiledConnection {
   matchOrigin(origin: string): boolean;
   /** True when a Host header names an allowed origin for the given scheme (same-origin polling without Origin). */
   matchHost(host: string, scheme: "http" | "https"): boolean;
+  /** `connection.allowMissingOrigin`: requests without Origin may connect to every namespace. */
   readonly allowMissingOrigin: boolean;
+  /**
+   * True when the handshake lets a request without Origin through: `allowMissingOrigin` here or
+   * under some namespace (whose connect then decides, see {@link CompiledNamespace.allowMissingOrigin}).
+   */
+  readonly handshakeAllowsMissingOrigin: boolean;
   readonly transports: ReadonlySet<TransportName>;
   /** The same transports, in the order the engine's `transports` option expects. */
   readonly transportList: readonly TransportName[];
@@ -113,6 +119,8 @@ export interface CompiledNamespace {
   readonly issuers: ReadonlySet<string>;
   readonly require?: ClaimsPredicate;
   readonly unknownEvents: "reject" | "allow";
+  /** A connection whose handshake had no Origin may connect here (DESIGN §1.1); absent means false. */
+  readonly allowMissingOrigin?: boolean;
   readonly events: ReadonlyMap<string, CompiledEvent>;
   /** Connects to this namespace per key. */
   readonly rateLimit?: RateRule;

@@ -5,7 +5,7 @@
 import type { Socket } from "socket.io";
 import type { Decision, DenialCode, PayloadErrorDetail } from "../decisions.js";
 import type { GuardContext } from "./context.js";
-import { normaliseAddress } from "../compile/proxies.js";
+import { socketClientAddress } from "./client-address.js";
 
 /** Optional parts of a decision about a socket. */
 export interface SocketDecisionParts {
@@ -30,6 +30,7 @@ export function socketDecision(
   parts: SocketDecisionParts = {},
 ): Decision {
   const subject = ctx.states.get(socket)?.identity?.subject;
+  const address = socketClientAddress(ctx.holder.current.connection, socket);
   return {
     allowed: code === "allowed",
     code,
@@ -37,7 +38,7 @@ export function socketDecision(
     namespace: socket.nsp.name,
     ...(parts.event === undefined ? {} : { event: parts.event }),
     socketId: socket.id,
-    address: normaliseAddress(socket.handshake.address),
+    ...(address === undefined ? {} : { address }),
     ...(subject === undefined ? {} : { subject }),
     ...(parts.details && parts.details.length > 0 ? { details: parts.details } : {}),
     ...(parts.retryAfterMs === undefined ? {} : { retryAfterMs: parts.retryAfterMs }),

@@ -10,11 +10,8 @@
  * answered 400 with the same body, and its connection closed.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ServerResponse as HttpServerResponse } from "node:http";
-import { Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { CompiledConnection } from "../compile/types.js";
-import { normaliseAddress } from "../compile/proxies.js";
 import {
   DENIAL_CODES,
   DENIAL_MESSAGES,
@@ -22,7 +19,9 @@ import {
   type Decision,
   type DenialCode,
 } from "../decisions.js";
+import { clientAddress } from "./client-address.js";
 import type { GuardContext } from "./context.js";
+import { readEngineRequest } from "./engine-request.js";
 
 /** engine.io's middleware signature. */
 export type EngineMiddleware = (
@@ -44,8 +43,9 @@ const REFUSAL_BODIES = Object.fromEntries(
 
 /**
  * Checks one handshake or upgrade request against `connection`: origin, then transport, then TLS.
- * `transport` is the request's `transport` query value; `firstRequest` is true for a request
- * without a session id. Returns the denial code, or undefined when the request may proceed.
+ * `transport` is the request's `transport` query value; `firstRequest` is true for a plain HTTP
+ * request that engine.io handles as a new handshake (no session id, or an empty one), never for an
+ * upgrade. Returns the denial code, or undefined when the request may proceed.
  *
  * @example
  * checkHandshake(policy.connection, req, "websocket", true); // "origin_not_allowed" for a foreign Origin
@@ -66,8 +66,10 @@ export function checkHandshake(
 
 /**
  * True when `connection` admits the request's origin: its Origin header matches an allowed origin,
- * or it has none and the policy allows that (`allowMissingOrigin`) or it is a browser's same-origin
- * polling handshake. `secure` is {@link isSecureRequest}'s answer for the request.
+ * or it has none and `allowMissing` says that is allowed, or it is a browser's same-origin polling
+ * handshake. `secure` is {@link isSecureRequest}'s answer for the request. `allowMissing` defaults
+ * to what the handshake allows (`allowMissingOrigin` on the connection or on some namespace); the
+ * namespace connect passes its own answer.
  *
  * @example
  * isOriginAllowed(policy.connection, req, "polling", true, isSecureRequest(policy.connection, req));
@@ -78,12 +80,11 @@ export function isOriginAllowed(
   transport: string | undefined,
   firstRequest: boolean,
   secure: boolean,
+  allowMissing: boolean = connection.handshakeAllowsMissingOrigin,
 ): boolean {
   const origin = req.headers.origin;
   if (origin !== undefined) return connection.matchOrigin(origin);
-  return (
-    connection.allowMissingOrigin || isSameOriginPolling(connection, req, transport, firstRequest, secure)
-  );
+  return allowMissing || isSameOriginPolling(connection, req, transport, firstRequest, secure);
 }
 
 /**
@@ -129,19 +130,21 @@ function isSameOriginPolling(
  */
 export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
   return (req, res, next) => {
-    const query = (req as IncomingMessage & { _query?: Record<string, string | undefined> })._query ?? {};
-    const upgrade = !isHttpResponse(res);
-    const firstRequest = query.sid === undefined;
+    const { transport, firstRequest, upgrade } = readEngineRequest(req, res);
     // A polling request of an established session: its handshake was checked.
     if (!firstRequest && !upgrade) return next();
 
     const stage = firstRequest ? "handshake" : "upgrade";
-    const code = checkHandshake(ctx.holder.current.connection, req, query.transport, firstRequest);
+    // Only a plain HTTP handshake can be a browser's same-origin polling request; an upgrade to the
+    // polling transport is one engine.io closes, and never gets the missing-Origin exemption.
+    const connection = ctx.holder.current.connection;
+    const code = checkHandshake(connection, req, transport, firstRequest && !upgrade);
     if (code === undefined) {
-      if (ctx.decisions.wantsAllows()) ctx.decisions.report(requestDecision(req, "allowed", stage));
+      if (ctx.decisions.wantsAllows())
+        ctx.decisions.report(requestDecision(connection, req, "allowed", stage));
       return next();
     }
-    if (ctx.decisions.wantsDenials()) ctx.decisions.report(requestDecision(req, code, stage));
+    if (ctx.decisions.wantsDenials()) ctx.decisions.report(requestDecision(connection, req, code, stage));
     const denial = new SockguardDenial(code);
     if (upgrade) return refuseUpgrade(req.socket, code, () => next(denial));
     refusePolling(res, code);
@@ -149,22 +152,14 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
   };
 }
 
-function isHttpResponse(res: unknown): boolean {
-  return res instanceof HttpServerResponse || res instanceof Http2ServerResponse;
-}
-
 function requestDecision(
+  connection: CompiledConnection,
   req: IncomingMessage,
   code: DenialCode | "allowed",
   stage: "handshake" | "upgrade",
 ): Decision {
-  const address = req.socket.remoteAddress;
-  return {
-    allowed: code === "allowed",
-    code,
-    stage,
-    ...(address === undefined ? {} : { address: normaliseAddress(address) }),
-  };
+  const address = clientAddress(connection, req);
+  return { allowed: code === "allowed", code, stage, ...(address === undefined ? {} : { address }) };
 }
 
 /** 403 with the JSON body; engine.io then sees the response already sent and writes nothing more. */

@@ -9,6 +9,7 @@ import type { Namespace, Socket } from "socket.io";
 import { SockguardDenial, type DenialCode } from "../decisions.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { authenticate } from "./authenticate.js";
+import { connectOriginAllowed } from "./connect-origin.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { guardSocketEvents } from "./events.js";
@@ -57,6 +58,8 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
   const policy = ctx.holder.current;
   const namespace = policy.namespaces.get(socket.nsp.name);
   if (!namespace) return refuseConnect(ctx, policy, socket, next, "namespace_not_allowed");
+  if (!connectOriginAllowed(policy.connection, namespace, socket))
+    return refuseConnect(ctx, policy, socket, next, "origin_not_allowed");
   const revocations = ctx.revocations.generation;
   authenticate(socket.handshake, namespace, policy.auth, ctx.revocations).then(
     (outcome) => {

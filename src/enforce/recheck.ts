@@ -9,7 +9,8 @@ import type { DenialCode } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { disconnectWithDenial } from "./feedback.js";
-import { isOriginAllowed, isSecureRequest, type HandshakeRequest } from "./handshake.js";
+import { connectOriginAllowed, handshakeRequestOf } from "./connect-origin.js";
+import { isSecureRequest } from "./handshake.js";
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 
@@ -49,25 +50,22 @@ export function stillAdmits(policy: CompiledPolicy, name: string, identity: Iden
 }
 
 /**
- * True when `connection` would still admit the connection `socket` came over: the origin and TLS of
- * its handshake request (as the handshake judged them, trusted proxies included), and the transport
- * it uses now (a session that upgraded to WebSocket is judged on WebSocket).
+ * True when `connection` would still admit the connection `socket` came over into `namespace`: the
+ * origin and TLS of its handshake request (as the handshake judged them, trusted proxies included,
+ * and a missing Origin only where the connection or the namespace allows it), and the transport it
+ * uses now (a session that upgraded to WebSocket is judged on WebSocket).
  *
  * @example
- * if (!connectionStillAdmits(policy.connection, socket)) disconnectWithDenial(socket, "policy_changed");
+ * if (!connectionStillAdmits(policy.connection, policy.namespaces.get(socket.nsp.name), socket)) disconnectWithDenial(socket, "policy_changed");
  */
-export function connectionStillAdmits(connection: CompiledConnection, socket: Socket): boolean {
-  const handshake = socket.handshake;
-  const request: HandshakeRequest = {
-    headers: handshake.headers,
-    socket: { remoteAddress: handshake.address, encrypted: handshake.secure },
-  };
-  const secure = isSecureRequest(connection, request);
-  const firstTransport = handshake.query.transport;
-  const handshakeTransport = typeof firstTransport === "string" ? firstTransport : undefined;
-  if (!isOriginAllowed(connection, request, handshakeTransport, true, secure)) return false;
+export function connectionStillAdmits(
+  connection: CompiledConnection,
+  namespace: CompiledNamespace | undefined,
+  socket: Socket,
+): boolean {
+  if (!connectOriginAllowed(connection, namespace, socket)) return false;
   if (!(connection.transports as ReadonlySet<string>).has(socket.conn.transport.name)) return false;
-  return !connection.requireTls || secure;
+  return !connection.requireTls || isSecureRequest(connection, handshakeRequestOf(socket));
 }
 
 /**
@@ -85,7 +83,7 @@ export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): n
     "recheck",
     (socket, state) =>
       !stillAdmits(policy, socket.nsp.name, state.identity) ||
-      !connectionStillAdmits(policy.connection, socket),
+      !connectionStillAdmits(policy.connection, policy.namespaces.get(socket.nsp.name), socket),
   );
 }
 

@@ -100,6 +100,8 @@ export interface NamespacePolicy {
   maxConnections?: number;
   /** All events of this namespace together, per key. */
   eventRateLimit?: RateLimitPolicy;
+  /** Admit clients without an `Origin` header (non-browser services) to this namespace only. */
+  allowMissingOrigin?: boolean;
   events?: Record<string, EventPolicy>;
 }
 

@@ -268,4 +268,23 @@ describe("guard: recheck of live sockets after a reload", () => {
     await reloadWith(withTls(true));
     await assertRecheck([plain], [behindHttps]);
   });
+
+  it("a namespace that stops allowing missing Origin disconnects exactly its sockets that came without one", async () => {
+    const withServiceAccess = (allowMissingOrigin: boolean): Policy => ({
+      version: 1,
+      connection: { origins: [SITE_A] },
+      namespaces: {
+        "/service": { auth: "none", allowMissingOrigin, events: HELLO },
+        "/jobs": { auth: "none", allowMissingOrigin: true, events: HELLO },
+      },
+    });
+    await startGuarded(withServiceAccess(true));
+    const [serviceBare, serviceFromSite, jobsBare] = await Promise.all([
+      connectWatched("/service", { transports: ["websocket"] }),
+      connectWatched("/service", { transports: ["polling"], extraHeaders: { origin: SITE_A } }),
+      connectWatched("/jobs", { transports: ["polling"] }),
+    ]);
+    await reloadWith(withServiceAccess(false));
+    await assertRecheck([serviceBare], [serviceFromSite, jobsBare]);
+  });
 });

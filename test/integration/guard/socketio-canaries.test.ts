@@ -77,6 +77,35 @@ describe("Socket.IO canaries (facts the guard relies on)", () => {
     assert.deepEqual(JSON.parse(response.body), { code: 3, message: "Bad request" });
   });
 
+  it("engine.io reads the query engine middleware sees (`_query`): a missing or empty sid is a new handshake", async () => {
+    const { io, url } = await startTestServer(cleanup);
+    const seen: Array<Record<string, string>> = [];
+    io.engine.use(
+      (req: IncomingMessage & { _query: Record<string, string> }, _res: unknown, next: () => void) => {
+        seen.push({ ...req._query });
+        next();
+      },
+    );
+    const known = sessionIdOf((await rawRequest(`${url}/socket.io/?EIO=4&transport=polling`)).body);
+    // Each of these opens a new session: engine.io's predicate is `!req._query.sid`, the last of a
+    // repeated parameter wins, keys are percent-decoded, and `sid[]` is another key.
+    for (const shape of ["sid=", "sid", "sid=&sid=", `sid=${known}&sid=`, "s%69d=", "sid[]=", "SID=x"]) {
+      const response = await rawRequest(`${url}/socket.io/?EIO=4&transport=polling&${shape}`);
+      assert.equal(response.status, 200, shape);
+      const sid = sessionIdOf(response.body);
+      assert.notEqual(sid, known, shape);
+    }
+    assert.deepEqual(
+      seen.slice(1, 5).map((query) => query.sid),
+      ["", "", "", ""],
+    );
+    assert.equal(seen[6]?.sid, undefined);
+    // The last `transport` wins too: this handshake is a polling one.
+    const repeated = await rawRequest(`${url}/socket.io/?EIO=4&transport=websocket&transport=polling`);
+    assert.equal(repeated.status, 200);
+    assert.match(repeated.body, /^0\{"sid":/);
+  });
+
   it("engine.io reads `transports` on every request", async () => {
     const { io, url } = await startTestServer(cleanup);
     io.engine.opts.transports = ["websocket"];

@@ -110,4 +110,19 @@ describe("compile: compilePolicy", () => {
     };
     assert.throws(() => compilePolicy(loaded, context), /auth: none/);
   });
+
+  it("lets the handshake through without Origin when some namespace allows it, and marks that namespace", async () => {
+    const compile = async (namespaces: Record<string, { auth: "none"; allowMissingOrigin?: boolean }>) =>
+      compilePolicy(await checkPolicyObject({ version: 1, namespaces }), context);
+    const perNamespace = await compile({
+      "/service": { auth: "none", allowMissingOrigin: true },
+      "/chat": { auth: "none" },
+    });
+    assert.equal(perNamespace.connection.allowMissingOrigin, false);
+    assert.equal(perNamespace.connection.handshakeAllowsMissingOrigin, true);
+    assert.equal(perNamespace.namespaces.get("/service")?.allowMissingOrigin, true);
+    assert.equal(perNamespace.namespaces.get("/chat")?.allowMissingOrigin, false);
+    const nowhere = await compile({ "/chat": { auth: "none", allowMissingOrigin: false } });
+    assert.equal(nowhere.connection.handshakeAllowsMissingOrigin, false);
+  });
 });

@@ -1,0 +1,68 @@
+/**
+ * The origin check of a namespace connect (DESIGN §1.1, Missing Origin per namespace). The
+ * handshake lets a request without Origin through when the connection or some namespace allows
+ * it; each connect then asks whether its own namespace does. Socket.IO's `socket.handshake` holds
+ * the headers and query of the first HTTP request of the Engine.IO connection: the handshake the
+ * guard judged, which this judges again under the policy in force.
+ */
+import type { Socket } from "socket.io";
+import type { CompiledConnection, CompiledNamespace } from "../compile/types.js";
+import { isOriginAllowed, isSecureRequest, type HandshakeRequest } from "./handshake.js";
+
+/**
+ * The handshake request of the connection `socket` came over, as the HTTP checks read requests.
+ *
+ * @example
+ * isSecureRequest(policy.connection, handshakeRequestOf(socket));
+ */
+export function handshakeRequestOf(socket: Socket): HandshakeRequest {
+  const handshake = socket.handshake;
+  return {
+    headers: handshake.headers,
+    socket: { remoteAddress: handshake.address, encrypted: handshake.secure },
+  };
+}
+
+/** The `transport` query value of the connection's handshake request (where it started). */
+function handshakeTransportOf(socket: Socket): string | undefined {
+  const transport: unknown = socket.handshake.query.transport;
+  return typeof transport === "string" ? transport : undefined;
+}
+
+/**
+ * True when a connection whose handshake had no Origin may join `namespace`: the connection allows
+ * it everywhere, or the namespace does.
+ *
+ * @example
+ * missingOriginAllowedIn(policy.connection, policy.namespaces.get("/service"));
+ */
+function missingOriginAllowedIn(
+  connection: CompiledConnection,
+  namespace: CompiledNamespace | undefined,
+): boolean {
+  return connection.allowMissingOrigin || namespace?.allowMissingOrigin === true;
+}
+
+/**
+ * True when the origin of the connection `socket` came over admits it to `namespace`: a present
+ * Origin that is allowed, a browser's same-origin polling handshake, or no Origin where
+ * {@link missingOriginAllowedIn} says so. A refusal is `origin_not_allowed` at the connect.
+ *
+ * @example
+ * if (!connectOriginAllowed(policy.connection, namespace, socket)) return refuseConnect(ctx, socket, next, "origin_not_allowed");
+ */
+export function connectOriginAllowed(
+  connection: CompiledConnection,
+  namespace: CompiledNamespace | undefined,
+  socket: Socket,
+): boolean {
+  const request = handshakeRequestOf(socket);
+  return isOriginAllowed(
+    connection,
+    request,
+    handshakeTransportOf(socket),
+    true,
+    isSecureRequest(connection, request),
+    missingOriginAllowedIn(connection, namespace),
+  );
+}
