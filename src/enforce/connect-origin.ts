@@ -49,7 +49,7 @@ function missingOriginAllowedIn(
  * {@link missingOriginAllowedIn} says so. A refusal is `origin_not_allowed` at the connect.
  *
  * @example
- * if (!connectOriginAllowed(policy.connection, namespace, socket)) return refuseConnect(ctx, socket, next, "origin_not_allowed");
+ * if (!connectOriginAllowed(policy.connection, namespace, socket)) return refuseConnect(ctx, policy, socket, next, "origin_not_allowed");
  */
 export function connectOriginAllowed(
   connection: CompiledConnection,
