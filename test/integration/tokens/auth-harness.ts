@@ -11,6 +11,7 @@ import { WebSocket } from "ws";
 import { SockguardDenial, type DenialCode } from "../../../src/decisions.js";
 import { authenticate } from "../../../src/enforce/authenticate.js";
 import type { CompiledAuth, CompiledNamespace, Identity } from "../../../src/compile/types.js";
+import { unlocatedNamespaceRules } from "../../../src/compile/rules.js";
 
 export type ConnectResult =
   | { readonly connected: true; readonly identity?: Identity }
@@ -137,5 +138,6 @@ export function compiledNamespace(
     ...(require ? { require } : {}),
     unknownEvents: "reject",
     events: new Map(),
+    rules: unlocatedNamespaceRules("/"),
   };
 }
