@@ -7,16 +7,9 @@ import { parseArgs } from "node:util";
 import { COMMAND_HELP, VALIDATE_HELP } from "./usage.js";
 import { packageVersion } from "./version.js";
 import { OUTPUT_FORMATS, validateFiles, type OutputFormat } from "./validate.js";
+import type { CliIo } from "./cli-io.js";
 
-/** Where the command writes, and what it knows about its surroundings. */
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  /** Paths in output are shown relative to this directory when they are inside it. */
-  readonly cwd: string;
-  /** Colour the text output (a terminal, and NO_COLOR unset). */
-  readonly colour: boolean;
-}
+export type { CliIo } from "./cli-io.js";
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 1;
