@@ -4,7 +4,8 @@
  * or a file that cannot be read.
  */
 import { parseArgs } from "node:util";
-import { COMMAND_HELP, VALIDATE_HELP } from "./usage.js";
+import { COMMAND_HELP, TEST_HELP, VALIDATE_HELP } from "./usage.js";
+import { TEST_FORMATS, runTests, type TestFormat } from "./test-command.js";
 import { packageVersion } from "./version.js";
 import { OUTPUT_FORMATS, validateFiles, type OutputFormat } from "./validate.js";
 import type { CliIo } from "./cli-io.js";
@@ -31,6 +32,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       options: {
         format: { type: "string", short: "f" },
         strict: { type: "boolean" },
+        coverage: { type: "boolean" },
+        "coverage-min": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -52,6 +55,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     }
     return usageError(io, "no command given");
   }
+  if (command === "test") return testCommand(files, values, io);
   if (command !== "validate") return usageError(io, `unknown command "${command}"`);
   if (values.help) {
     io.stdout(VALIDATE_HELP);
@@ -63,6 +67,35 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   }
   if (files.length === 0) return usageError(io, "validate needs at least one policy file");
   return validateFiles(files, { format, strict: values.strict ?? false }, io);
+}
+
+function testCommand(
+  paths: readonly string[],
+  values: { format?: string; help?: boolean; coverage?: boolean; "coverage-min"?: string },
+  io: CliIo,
+): Promise<number> | number {
+  if (values.help) {
+    io.stdout(TEST_HELP);
+    return EXIT_VALID;
+  }
+  const format = values.format ?? "text";
+  if (!(TEST_FORMATS as readonly string[]).includes(format)) {
+    return usageError(io, `--format must be one of ${TEST_FORMATS.join(", ")}, not "${format}"`);
+  }
+  const min = values["coverage-min"];
+  const coverageMin = min === undefined ? undefined : Number(min);
+  if (coverageMin !== undefined && !(coverageMin >= 0 && coverageMin <= 100)) {
+    return usageError(io, "--coverage-min must be a percentage from 0 to 100");
+  }
+  return runTests(
+    paths,
+    {
+      format: format as TestFormat,
+      coverage: values.coverage ?? false,
+      ...(coverageMin === undefined ? {} : { coverageMin }),
+    },
+    io,
+  );
 }
 
 function isOutputFormat(format: string): format is OutputFormat {

@@ -6,6 +6,7 @@ Secure a Socket.IO server from one declarative YAML policy.
 
 Commands:
   validate [files...]   check policy files and report every mistake with its file, line and column
+  test [paths...]       run policy test suites (*.test.yaml) through the guard's own decisions
   help                  show this help
 
 Options:
@@ -34,4 +35,26 @@ Exit status:
 Examples:
   sockguard validate policies/chat.yaml
   npx sockguard validate policies/*.yaml --format github --strict
+`;
+
+export const TEST_HELP = `Usage: sockguard test [options] [paths...]
+
+Run policy test suites (*.test.yaml; a directory means every suite in it, the current
+directory by default). Each case runs through the decisions the guard itself makes.
+
+Options:
+  -f, --format <format>  text (default), json, github (annotations on the suite's lines),
+                         junit (JUnit XML for CI test reports)
+  --coverage             list the namespaces, events and require entries no case reached
+  --coverage-min <N>     fail when less than N percent of them were reached
+  -h, --help             show this help
+
+Exit status:
+  0  every case passed
+  1  a case failed, a suite has a mistake, or coverage is below --coverage-min
+  2  bad usage, or a path that cannot be read
+
+Examples:
+  sockguard test policies/
+  npx sockguard test policies/chat.test.yaml --format junit > sockguard-junit.xml
 `;
