@@ -4,7 +4,8 @@
  * or a file that cannot be read.
  */
 import { parseArgs } from "node:util";
-import { COMMAND_HELP, TEST_HELP, VALIDATE_HELP } from "./usage.js";
+import { COMMAND_HELP, EXPLAIN_HELP, TEST_HELP, VALIDATE_HELP } from "./usage.js";
+import { explainCase } from "./explain-command.js";
 import { TEST_FORMATS, runTests, type TestFormat } from "./test-command.js";
 import { packageVersion } from "./version.js";
 import { OUTPUT_FORMATS, validateFiles, type OutputFormat } from "./validate.js";
@@ -33,6 +34,15 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         format: { type: "string", short: "f" },
         strict: { type: "boolean" },
         coverage: { type: "boolean" },
+        policy: { type: "string" },
+        origin: { type: "string" },
+        transport: { type: "string" },
+        tls: { type: "boolean" },
+        namespace: { type: "string" },
+        issuer: { type: "string" },
+        claims: { type: "string" },
+        event: { type: "string" },
+        args: { type: "string" },
         "coverage-min": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
@@ -56,6 +66,14 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     return usageError(io, "no command given");
   }
   if (command === "test") return testCommand(files, values, io);
+  if (command === "explain") {
+    if (values.help) {
+      io.stdout(EXPLAIN_HELP);
+      return EXIT_VALID;
+    }
+    if (files.length > 1) return usageError(io, "explain takes at most one case file");
+    return explainCase(files[0], values, io);
+  }
   if (command !== "validate") return usageError(io, `unknown command "${command}"`);
   if (values.help) {
     io.stdout(VALIDATE_HELP);

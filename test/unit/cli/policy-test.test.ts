@@ -198,3 +198,66 @@ tests:
     assert.deepEqual(schema.$defs.code.enum, ["allowed", ...DENIAL_CODES]);
   });
 });
+
+describe("sockguard explain", () => {
+  it("prints every check in order, its outcome and position, then the decision", async () => {
+    const { status, stdout } = await run([
+      "explain",
+      "--policy",
+      "policies/chat.yaml",
+      "--namespace",
+      "/chat",
+      "--claims",
+      '{"sub":"bob","scope":"chat:read"}',
+      "--event",
+      "message",
+      "--args",
+      '[{"text":"hi"}]',
+    ]);
+    assert.equal(status, 0);
+    const checks = stdout
+      .split("\n")
+      .filter((line) => line.startsWith("  "))
+      .map((line) => line.trim().split(/\s{2,}/)[0]);
+    assert.deepEqual(checks, [
+      "origin",
+      "transport",
+      "TLS",
+      "namespace",
+      "token issuer",
+      "token",
+      "claims",
+      "event",
+      "token expiry",
+      "claims",
+    ]);
+    assert.match(stdout, /claims +FAILED: claims_not_satisfied \(policies\/chat\.yaml:31:20\)/);
+    assert.match(stdout, /^decision: claims_not_satisfied, decided by policies\/chat\.yaml:31:20$/m);
+  });
+
+  it("explains each kind of denial: schema, size, origin", async () => {
+    const schema = await run([
+      "explain",
+      "--policy",
+      "policies/chat.yaml",
+      "--namespace",
+      "/chat",
+      "--claims",
+      '{"scope":"chat:read chat:write"}',
+      "--event",
+      "join",
+      "--args",
+      '[{"room":"A"}]',
+    ]);
+    assert.match(schema.stdout, /schema +FAILED: payload_invalid \(policies\/chat\.yaml:39:\d+\)/);
+    assert.match(schema.stdout, /size +passed/);
+    const origin = await run([
+      "explain",
+      "--policy",
+      "policies/chat.yaml",
+      "--origin",
+      "https://evil.example",
+    ]);
+    assert.match(origin.stdout, /^decision: origin_not_allowed, decided by policies\/chat\.yaml:8:3$/m);
+  });
+});
