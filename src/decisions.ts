@@ -107,3 +107,16 @@ export interface Decision {
   /** For a refusal that a later attempt may pass (`rate_limited`): how long the client was told to wait. */
   readonly retryAfterMs?: number;
 }
+
+/**
+ * The policy key that decided a verdict: its file (absolute), 1-based line and column, and its
+ * JSON Pointer inside that file. For a default (the key is absent) it is the nearest key that is
+ * there, so a reader still lands where the key would be written. Line and column are 0 for a policy
+ * given as an object.
+ */
+export interface Rule {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly path: string;
+}

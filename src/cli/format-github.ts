@@ -2,7 +2,7 @@
  * The GitHub Actions output: one workflow command per problem, which GitHub shows as an annotation
  * on the file and line (`::error file=F,line=L,col=C,title=sockguard::MESSAGE`), then the summary.
  */
-import type { FileReport, Summary } from "./validate.js";
+import type { FileReport, Summary } from "./validate-report.js";
 import { summaryLine } from "./summary-line.js";
 
 /**

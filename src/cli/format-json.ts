@@ -1,5 +1,5 @@
 /** The JSON output: one object with the overall result and, per file, its diagnostics and dependencies. */
-import type { FileReport, Summary } from "./validate.js";
+import type { FileReport, Summary } from "./validate-report.js";
 
 /**
  * @example

@@ -3,7 +3,7 @@
  * `formatDiagnostic` writes it (a file that could not be read has no position), then a summary
  * line. Colour only when asked (a terminal).
  */
-import type { FileReport, Summary } from "./validate.js";
+import type { FileReport, Summary } from "./validate-report.js";
 import { formatDiagnostic, type DiagnosticFormatOptions } from "../policy/diagnostic.js";
 import { summaryLine } from "./summary-line.js";
 

@@ -5,19 +5,14 @@
  */
 import { parseArgs } from "node:util";
 import { doctorCommand } from "./doctor.js";
-import { COMMAND_HELP, DOCTOR_HELP, VALIDATE_HELP } from "./usage.js";
+import { COMMAND_HELP, DOCTOR_HELP, EXPLAIN_HELP, TEST_HELP, VALIDATE_HELP } from "./usage.js";
+import { explainCase } from "./explain-command.js";
+import { TEST_FORMATS, runTests, type TestFormat } from "./test-command.js";
 import { packageVersion } from "./version.js";
 import { OUTPUT_FORMATS, validateFiles, type OutputFormat } from "./validate.js";
+import type { CliIo } from "./cli-io.js";
 
-/** Where the command writes, and what it knows about its surroundings. */
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  /** Paths in output are shown relative to this directory when they are inside it. */
-  readonly cwd: string;
-  /** Colour the text output (a terminal, and NO_COLOR unset). */
-  readonly colour: boolean;
-}
+export type { CliIo } from "./cli-io.js";
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 1;
@@ -40,6 +35,17 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         format: { type: "string", short: "f" },
         strict: { type: "boolean" },
         advisories: { type: "string" },
+        coverage: { type: "boolean" },
+        policy: { type: "string" },
+        origin: { type: "string" },
+        transport: { type: "string" },
+        tls: { type: "boolean" },
+        namespace: { type: "string" },
+        issuer: { type: "string" },
+        claims: { type: "string" },
+        event: { type: "string" },
+        args: { type: "string" },
+        "coverage-min": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -60,6 +66,15 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       return EXIT_VALID;
     }
     return usageError(io, "no command given");
+  }
+  if (command === "test") return testCommand(files, values, io);
+  if (command === "explain") {
+    if (values.help) {
+      io.stdout(EXPLAIN_HELP);
+      return EXIT_VALID;
+    }
+    if (files.length > 1) return usageError(io, "explain takes at most one case file");
+    return explainCase(files[0], values, io);
   }
   if (command !== "validate" && command !== "doctor") return usageError(io, `unknown command "${command}"`);
   if (values.help) {
@@ -82,6 +97,35 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   if (values.advisories !== undefined) return usageError(io, "--advisories is an option of doctor");
   if (files.length === 0) return usageError(io, "validate needs at least one policy file");
   return validateFiles(files, { format, strict: values.strict ?? false }, io);
+}
+
+function testCommand(
+  paths: readonly string[],
+  values: { format?: string; help?: boolean; coverage?: boolean; "coverage-min"?: string },
+  io: CliIo,
+): Promise<number> | number {
+  if (values.help) {
+    io.stdout(TEST_HELP);
+    return EXIT_VALID;
+  }
+  const format = values.format ?? "text";
+  if (!(TEST_FORMATS as readonly string[]).includes(format)) {
+    return usageError(io, `--format must be one of ${TEST_FORMATS.join(", ")}, not "${format}"`);
+  }
+  const min = values["coverage-min"];
+  const coverageMin = min === undefined ? undefined : Number(min);
+  if (coverageMin !== undefined && !(coverageMin >= 0 && coverageMin <= 100)) {
+    return usageError(io, "--coverage-min must be a percentage from 0 to 100");
+  }
+  return runTests(
+    paths,
+    {
+      format: format as TestFormat,
+      coverage: values.coverage ?? false,
+      ...(coverageMin === undefined ? {} : { coverageMin }),
+    },
+    io,
+  );
 }
 
 function isOutputFormat(format: string): format is OutputFormat {

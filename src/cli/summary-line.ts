@@ -1,5 +1,5 @@
 /** The last line of the text and GitHub outputs: how many files, and what was found in them. */
-import type { Summary } from "./validate.js";
+import type { Summary } from "./validate-report.js";
 
 /**
  * @example

@@ -6,6 +6,8 @@ Secure a Socket.IO server from one declarative YAML policy.
 
 Commands:
   validate [files...]   check policy files and report every mistake with its file, line and column
+  test [paths...]       run policy test suites (*.test.yaml) through the guard's own decisions
+  explain [case.yaml]   show every check of one case, its outcome and the policy key that decided
   doctor [dir]          check the installed socket.io stack against known advisories (offline)
   help                  show this help
 
@@ -64,4 +66,50 @@ Exit status:
 Examples:
   sockguard doctor
   npx sockguard doctor apps/chat --format github
+`;
+
+export const TEST_HELP = `Usage: sockguard test [options] [paths...]
+
+Run policy test suites (*.test.yaml; a directory means every suite in it, the current
+directory by default). Each case runs through the decisions the guard itself makes.
+
+Options:
+  -f, --format <format>  text (default), json, github (annotations on the suite's lines),
+                         junit (JUnit XML for CI test reports)
+  --coverage             list the namespaces, events and require entries no case reached
+  --coverage-min <N>     fail when less than N percent of them were reached
+  -h, --help             show this help
+
+Exit status:
+  0  every case passed
+  1  a case failed, a suite has a mistake, or coverage is below --coverage-min
+  2  bad usage, or a path that cannot be read
+
+Examples:
+  sockguard test policies/
+  npx sockguard test policies/chat.test.yaml --format junit > sockguard-junit.xml
+`;
+
+export const EXPLAIN_HELP = `Usage: sockguard explain --policy FILE [options]
+       sockguard explain CASE.yaml
+
+Run one case through the guard's decisions and print every check in order (origin, transport,
+TLS, namespace, token, claims, event, token expiry, size, binary, schema), whether it passed,
+and the policy position that decided, then the decision. A CASE file is a test suite: its
+first case is explained.
+
+Options:
+  --policy <file>        the policy
+  --origin <origin>      the Origin header (default: the policy's first origin)
+  --transport <name>     polling | websocket | webtransport (default: the policy's first)
+  --tls                  the request came over TLS
+  --namespace <name>     connect to this namespace
+  --claims <json>        with a token carrying these claims, as verified by the issuer
+  --issuer <name>        which issuer verified them (needed when the policy has several)
+  --event <name>         then send this event
+  --args <json>          with these arguments (a JSON array)
+
+Example:
+  sockguard explain --policy policies/chat.yaml --namespace /chat \\
+    --claims '{"sub":"bob","scope":"chat:read"}' --event message --args '[{"text":"hi"}]'
 `;

@@ -9,45 +9,13 @@ import { resolve } from "node:path";
 import type { Diagnostic } from "../policy/diagnostic.js";
 import { displayPath } from "../policy/display-path.js";
 import { loadPolicy } from "../policy/load.js";
-import type { CliIo } from "./run.js";
+import type { CliIo } from "./cli-io.js";
+import type { FileReport, ShownDiagnostic, Summary, ValidateOptions } from "./validate-report.js";
 import { formatText } from "./format-text.js";
 import { formatJson } from "./format-json.js";
 import { formatGithub } from "./format-github.js";
 
-export const OUTPUT_FORMATS = ["text", "json", "github"] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-export interface ValidateOptions {
-  readonly format: OutputFormat;
-  /** Warnings make a file invalid too. */
-  readonly strict: boolean;
-}
-
-/** A diagnostic as shown: its file relative to the working directory when inside it; line 0 when it has no position. */
-export type ShownDiagnostic = Omit<Diagnostic, "file"> & { readonly file: string };
-
-/** The outcome for one file given on the command line. */
-export interface FileReport {
-  /** The file as shown (relative to the working directory when inside it). */
-  readonly file: string;
-  /** False when the file could not be read at all. */
-  readonly readable: boolean;
-  readonly valid: boolean;
-  readonly diagnostics: readonly ShownDiagnostic[];
-  /** Every file the policy depends on (itself, schema files, key files), as shown. */
-  readonly files: readonly string[];
-  /** The policy's version hash, when it could be read. */
-  readonly version?: string;
-}
-
-export interface Summary {
-  readonly files: number;
-  readonly errors: number;
-  readonly warnings: number;
-  readonly invalidFiles: number;
-  readonly unreadableFiles: number;
-  readonly strict: boolean;
-}
+export { OUTPUT_FORMATS, type OutputFormat } from "./validate-report.js";
 
 /**
  * Validates `files` (relative to `io.cwd`), writes the report, returns the exit status.

@@ -16,18 +16,13 @@
  * Everything that can be prepared is prepared here: the path segments and a `Set` per list, so a
  * check walks a few properties and does a few `Set` lookups.
  */
+import type { Rule } from "../decisions.js";
+import type { RuleLocator } from "./rules.js";
 import type { ClaimRequirement, ClaimsRequirement, ClaimValue } from "../policy/types.js";
-import type { Claims, ClaimsPredicate } from "./types.js";
+import type { Claims, ClaimsPredicate, CompiledClaimCheck, CompiledRequirement } from "./types.js";
 
 /** The claims whose string form is a space-separated list (OAuth 2.0 `scope`, Microsoft's `scp`). */
 const SPACE_SEPARATED_CLAIMS: ReadonlySet<string> = new Set(["scope", "scp"]);
-
-/** One compiled key of a `require` block. */
-interface CompiledClaimCheck {
-  readonly path: readonly string[];
-  /** True when the claim found at `path` (neither missing nor null) satisfies the requirement. */
-  readonly holds: (claim: NonNullable<unknown>) => boolean;
-}
 
 /**
  * Compiles a `require` block into a predicate over verified claims. Throws a `TypeError` on a
@@ -40,24 +35,81 @@ interface CompiledClaimCheck {
  * canWrite(undefined);                                        // false: anonymous
  */
 export function compileClaimsRequirement(requirement: ClaimsRequirement): ClaimsPredicate {
+  return predicateOf(compileClaimChecks(requirement, () => NO_RULE, NO_RULE));
+}
+
+/** The predicate of a compiled requirement: {@link unmetClaim} finds nothing. */
+export function predicateOf(requirement: CompiledRequirement): ClaimsPredicate {
+  return (claims) => unmetClaim(requirement, claims) === undefined;
+}
+
+/**
+ * Compiles a `require` block key by key, each check with the rule `ruleFor(key)` names, so a
+ * refusal can say which key failed. Throws a `TypeError` like {@link compileClaimsRequirement}.
+ *
+ * @example
+ * const requirement = compileClaimChecks({ scope: "chat:write" }, (key) => rules.policyKey("namespaces", "/chat", "require", key), blockRule);
+ * unmetClaim(requirement, { scope: "chat:read" }); // the rule of `scope`
+ */
+export function compileClaimChecks(
+  requirement: ClaimsRequirement,
+  ruleFor: (key: string) => Rule,
+  rule: Rule,
+): CompiledRequirement {
   if (!isPlainObject(requirement))
     throw new TypeError("a claims requirement must be a mapping of claim names");
   const checks: CompiledClaimCheck[] = Object.keys(requirement).map((key) => {
     const path = claimPath(key);
     const splitsOnSpaces = path.length === 1 && SPACE_SEPARATED_CLAIMS.has(path[0]!);
-    return { path, holds: compileValueCheck(key, requirement[key]!, splitsOnSpaces) };
+    const holdsValue = compileValueCheck(key, requirement[key]!, splitsOnSpaces);
+    return Object.freeze({
+      key,
+      rule: ruleFor(key),
+      holds: (claims: Claims): boolean => {
+        const claim = readClaim(claims, path);
+        return claim !== undefined && claim !== null && holdsValue(claim);
+      },
+    });
   });
-
-  return (claims: Claims | undefined): boolean => {
-    if (!isPlainObject(claims)) return false;
-    for (const check of checks) {
-      const claim = readClaim(claims, check.path);
-      if (claim === undefined || claim === null) return false;
-      if (!check.holds(claim)) return false;
-    }
-    return true;
-  };
+  return Object.freeze({ rule, checks: Object.freeze(checks) });
 }
+
+/**
+ * Compiles the `require` block at `at` (path segments in the policy), each key with its rule.
+ *
+ * @example
+ * compileRequirementAt(namespace.require, rules, ["namespaces", "/chat"]);
+ */
+export function compileRequirementAt(
+  requirement: ClaimsRequirement,
+  rules: RuleLocator,
+  at: readonly string[],
+): CompiledRequirement {
+  return compileClaimChecks(
+    requirement,
+    (key) => rules.policyKey(...at, "require", key),
+    rules.policyKey(...at, "require"),
+  );
+}
+
+/**
+ * The rule of the first key of `requirement` that `claims` do not hold, or undefined when all hold.
+ * Anonymous (no claims) fails the first key, or the block itself when it names none.
+ *
+ * @example
+ * unmetClaim(requirement, undefined); // the first key's rule: anonymous holds nothing
+ */
+export function unmetClaim(requirement: CompiledRequirement, claims: Claims | undefined): Rule | undefined {
+  const checks = requirement.checks;
+  if (!isPlainObject(claims)) return checks.length > 0 ? checks[0]!.rule : requirement.rule;
+  for (let i = 0; i < checks.length; i++) {
+    if (!checks[i]!.holds(claims)) return checks[i]!.rule;
+  }
+  return undefined;
+}
+
+/** The rule of requirements compiled without positions. */
+const NO_RULE: Rule = Object.freeze({ file: "", line: 0, col: 0, path: "" });
 
 /**
  * The property names a requirement key walks: a JSON Pointer's reference tokens when it starts with

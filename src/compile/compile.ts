@@ -9,11 +9,12 @@ import type { NamespacePolicy } from "../policy/types.js";
 import type { Ajv2020 } from "ajv/dist/2020.js";
 import { compileAuth, type CompileContext } from "./auth.js";
 import { compileQuotaRule, compileRateRule } from "./budgets.js";
-import { compileClaimsRequirement } from "./claims.js";
+import { compileRequirementAt, predicateOf } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { compileConnection } from "./connection.js";
 import { compileEventValidators } from "./events.js";
-import type { CompiledAuth, CompiledNamespace, CompiledPolicy } from "./types.js";
+import { createRuleLocator, type RuleLocator } from "./rules.js";
+import type { CompiledAuth, CompiledNamespace, CompiledPolicy, PolicyRules } from "./types.js";
 
 /**
  * Compiles a loaded policy. Throws {@link PolicyCompileError} when the load result holds no policy
@@ -33,11 +34,13 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
     namespacePolicies.some((namespace) => namespace.allowMissingOrigin === true),
   );
   const auth = compileAuth(policy.auth, resources, context);
-  // The loader checked every schema against the meta-schema; compiling need not again.
-  const ajv = createEventAjv(resources.schemas, { validateSchema: false });
+  // The loader checked every schema against the meta-schema; compiling need not again. `verbose`
+  // puts the failing schema object on an error (only when one happens), which locates its keyword.
+  const ajv = createEventAjv(resources.schemas, { validateSchema: false, verbose: true });
+  const rules = createRuleLocator(policy, resources);
   const namespaces = new Map<string, CompiledNamespace>();
   for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
-    namespaces.set(name, compileNamespace(name, namespace, auth, ajv));
+    namespaces.set(name, compileNamespace(name, namespace, auth, ajv, rules));
   }
   return Object.freeze({
     version: loaded.version,
@@ -45,6 +48,22 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
     connection,
     auth,
     namespaces,
+    rules: policyRules(rules, auth),
+  });
+}
+
+function policyRules(rules: RuleLocator, auth: CompiledAuth): PolicyRules {
+  const issuers = new Map<string, PolicyRules["origins"]>();
+  for (const name of auth.issuers.keys()) issuers.set(name, rules.policyKey("auth", "issuers", name));
+  return Object.freeze({
+    origins: rules.policyKey("connection", "origins"),
+    transports: rules.policyKey("connection", "transports"),
+    requireTls: rules.policyKey("connection", "requireTls"),
+    maxPayload: rules.policyKey("connection", "maxPayload"),
+    maxDenials: rules.policyKey("connection", "maxDenials"),
+    namespaces: rules.policyKey("namespaces"),
+    clockTolerance: rules.policyKey("auth", "clockTolerance"),
+    issuers,
   });
 }
 
@@ -53,6 +72,7 @@ function compileNamespace(
   namespace: NamespacePolicy,
   auth: CompiledAuth,
   ajv: Ajv2020,
+  rules: RuleLocator,
 ): CompiledNamespace {
   if (!name.startsWith("/")) throw new PolicyCompileError(["namespaces", name], "a namespace starts with /");
   const mode = namespace.auth ?? "required";
@@ -72,14 +92,22 @@ function compileNamespace(
       );
     }
   }
+  const at = ["namespaces", name];
+  const requirement = namespace.require ? compileRequirementAt(namespace.require, rules, at) : undefined;
   return Object.freeze({
     name,
     auth: mode,
     issuers,
-    ...(namespace.require ? { require: compileClaimsRequirement(namespace.require) } : {}),
+    ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
     unknownEvents: namespace.unknownEvents ?? "reject",
     allowMissingOrigin: namespace.allowMissingOrigin ?? false,
-    events: compileEventValidators(name, namespace.events ?? {}, ajv),
+    events: compileEventValidators(name, namespace.events ?? {}, ajv, rules),
+    rules: Object.freeze({
+      namespace: rules.policyKey(...at),
+      auth: rules.policyKey(...at, "auth"),
+      issuers: namespace.issuers ? rules.policyKey(...at, "issuers") : rules.policyKey("auth", "issuers"),
+      events: rules.policyKey(...at, "events"),
+    }),
     ...(namespace.rateLimit === undefined
       ? {}
       : {

@@ -3,13 +3,14 @@
  * no policy may declare are refused by the rule of `policy/reserved-events.ts`.
  */
 import type { Ajv2020 } from "ajv/dist/2020.js";
-import type { ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import type { ArgSpec, BinaryArg, EventPolicy } from "../policy/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { parseSize } from "../policy/units.js";
 import { compileRateRule } from "./budgets.js";
-import { compileClaimsRequirement } from "./claims.js";
+import { compileRequirementAt, predicateOf } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
+import { schemaErrorRule, unlocatedRules, type RuleLocator } from "./rules.js";
 import type { CompiledArg, CompiledEvent } from "./types.js";
 
 // Re-exported for bench/workloads/decision.ts, which imports the rule from here.
@@ -18,7 +19,8 @@ export { isReservedEventName, REAUTH_EVENT } from "../policy/reserved-events.js"
 /**
  * Compiles a namespace's `events` with `ajv` (a fresh instance holding the policy's schema files).
  * `schema: S` is `args: [S]`; a `{ binary: { maxBytes } }` position gets a size limit instead of a
- * validator. Throws {@link PolicyCompileError} for an event that cannot be compiled.
+ * validator. Throws {@link PolicyCompileError} for an event that cannot be compiled. `rules` locates
+ * the keys behind each check (positions in the policy and its schema files).
  *
  * @example
  * const events = compileEventValidators("/chat", { typing: { args: [{ type: "string" }] } }, ajv);
@@ -28,6 +30,7 @@ export function compileEventValidators(
   namespace: string,
   events: Readonly<Record<string, EventPolicy>>,
   ajv: Ajv2020,
+  rules: RuleLocator = unlocatedRules(),
 ): ReadonlyMap<string, CompiledEvent> {
   const compiled = new Map<string, CompiledEvent>();
   for (const [name, event] of Object.entries(events)) {
@@ -39,13 +42,14 @@ export function compileEventValidators(
     if (specs === undefined) throw new PolicyCompileError(path, "an event needs `schema` or `args`");
     const argsKey = event.args ? "args" : "schema";
     const args = specs.map((spec, index) =>
-      compileArg(spec, ajv, event.args ? [...path, argsKey, String(index)] : [...path, argsKey]),
+      compileArg(spec, ajv, event.args ? [...path, argsKey, String(index)] : [...path, argsKey], rules),
     );
+    const requirement = event.require ? compileRequirementAt(event.require, rules, path) : undefined;
     compiled.set(
       name,
       Object.freeze({
         name,
-        ...(event.require ? { require: compileClaimsRequirement(event.require) } : {}),
+        ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
         args: Object.freeze(args),
         ...(event.rateLimit === undefined
           ? {}
@@ -55,18 +59,21 @@ export function compileEventValidators(
                 "rateLimit",
               ]),
             }),
+        rules: Object.freeze({ event: rules.policyKey(...path), args: rules.policyKey(...path, argsKey) }),
       }),
     );
   }
   return compiled;
 }
 
-function compileArg(spec: ArgSpec, ajv: Ajv2020, path: readonly string[]): CompiledArg {
+function compileArg(spec: ArgSpec, ajv: Ajv2020, path: readonly string[], rules: RuleLocator): CompiledArg {
+  const rule = rules.policyKey(...path);
   if (isBinaryArg(spec)) {
     const maxBytes = parseSize(spec.binary.maxBytes);
     if (maxBytes === undefined)
       throw new PolicyCompileError([...path, "binary", "maxBytes"], "expected a size");
-    return Object.freeze({ binaryMaxBytes: maxBytes });
+    const maxBytesRule = rules.policyKey(...path, "binary", "maxBytes");
+    return Object.freeze({ binaryMaxBytes: maxBytes, rule, errorRule: () => maxBytesRule });
   }
   let validate: ValidateFunction;
   try {
@@ -78,7 +85,12 @@ function compileArg(spec: ArgSpec, ajv: Ajv2020, path: readonly string[]): Compi
   if ((validate as { $async?: unknown }).$async) {
     throw new PolicyCompileError(path, "asynchronous schemas ($async) cannot check events");
   }
-  return Object.freeze({ validate, namedProperties: namedProperties(spec, ajv) });
+  return Object.freeze({
+    validate,
+    namedProperties: namedProperties(spec, ajv),
+    rule,
+    errorRule: (error: ErrorObject | undefined) => schemaErrorRule(rules, error, rule),
+  });
 }
 
 /** Keywords whose object keys are property names. */

@@ -33,7 +33,7 @@ import { KEY_SOURCES } from "../policy/check-auth.js";
 import { keyObjectKind } from "../policy/issuer-keys.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { KeysUnavailableError, type RemoteKeySets } from "./remote-jwks.js";
-import type { Claims, CompiledIssuer, Identity, VerifyResult } from "./types.js";
+import type { Claims, CompiledIssuer, Identity, VerifyOptions, VerifyResult } from "./types.js";
 
 /** What compiling an issuer needs besides its entry. */
 export interface IssuerCompileSettings {
@@ -50,6 +50,7 @@ export interface IssuerCompileSettings {
  *   issuer: "urn:example:services", secret: process.env.SERVICE_JWT_SECRET!, audience: "any", algorithms: ["HS256"],
  * }, { clockToleranceSec: 5, resources, remoteKeySets });
  * const result = await services.verify(token); // { ok: true, identity } or { ok: false, code }
+ * await services.verify(token, { currentDate: new Date("2026-01-01T00:00:00Z") }); // judged at that instant
  */
 export function compileIssuer(
   name: string,
@@ -76,9 +77,14 @@ export function compileIssuer(
   const issuer: CompiledIssuer = {
     name,
     iss: entry.issuer,
-    async verify(token: string): Promise<VerifyResult> {
+    async verify(token: string, verifyOptions?: VerifyOptions): Promise<VerifyResult> {
       try {
-        const payload = await verifySignedToken(token, key.verifyWith, options);
+        const currentDate = verifyOptions?.currentDate;
+        const payload = await verifySignedToken(
+          token,
+          key.verifyWith,
+          currentDate ? { ...options, currentDate } : options,
+        );
         const identity = identityFrom(name, entry.issuer, payload);
         return identity ? { ok: true, identity } : { ok: false, code: "token_invalid" };
       } catch (error) {

@@ -3,9 +3,9 @@
  * reload builds a new one and swaps the holder's reference, so a decision always sees one whole
  * policy.
  */
-import type { ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import type { AuthMode, TokenSource, TransportName } from "../policy/types.js";
-import type { DenialCode } from "../decisions.js";
+import type { DenialCode, Rule } from "../decisions.js";
 import type { QuotaRule, RateRule } from "../budget/types.js";
 
 /** Verified claims of a token (a JWT payload). */
@@ -35,6 +35,28 @@ export type VerifyResult =
 /** A compiled `require`: true when the claims satisfy it. Anonymous (no claims) never does. */
 export type ClaimsPredicate = (claims: Claims | undefined) => boolean;
 
+/** One key of a `require` block, with the rule that names it. */
+export interface CompiledClaimCheck {
+  /** The key as written (`scope`, `realm_access.roles`, `/https:~1~1example.com~1roles`). */
+  readonly key: string;
+  readonly rule: Rule;
+  /** True when the claims hold this key's requirement. */
+  holds(claims: Claims): boolean;
+}
+
+/** A whole `require` block: its checks (AND), and the block's own rule. */
+export interface CompiledRequirement {
+  /** The `require` key. */
+  readonly rule: Rule;
+  readonly checks: readonly CompiledClaimCheck[];
+}
+
+/** Options of {@link CompiledIssuer.verify}. */
+export interface VerifyOptions {
+  /** The clock to judge `exp` and `nbf` by (a test suite's fixed `now`); the system clock by default. */
+  readonly currentDate?: Date;
+}
+
 /** One trusted issuer, with its keys ready (or a shared remote key set). */
 export interface CompiledIssuer {
   /** The key under `auth.issuers`. */
@@ -45,7 +67,7 @@ export interface CompiledIssuer {
    * Verifies a compact JWS already known to claim this issuer's `iss`. Never throws: every
    * failure is a code (`token_invalid`, `token_expired`, `keys_unavailable`, ...).
    */
-  verify(token: string): Promise<VerifyResult>;
+  verify(token: string, options?: VerifyOptions): Promise<VerifyResult>;
   /**
    * Present for a remote key set (`jwksUri`): starts downloading the keys if none were fetched yet,
    * without waiting. The guard may call it after a compile so the first connect does not wait.
@@ -101,15 +123,23 @@ export interface CompiledArg {
   readonly validate?: ValidateFunction;
   /** Property names the policy's schemas name (`properties`, `required`, ...): only these are echoed in `details`. */
   readonly namedProperties?: ReadonlySet<string>;
+  /** The argument's declaration (`args[i]`, or `schema`). */
+  readonly rule: Rule;
+  /** The schema keyword behind a validation error of this argument (the argument's rule when unknown). */
+  errorRule(error: ErrorObject | undefined): Rule;
 }
 
 export interface CompiledEvent {
   readonly name: string;
   /** The event's own `require` (the namespace's was checked at connect); undefined when none. */
   readonly require?: ClaimsPredicate;
+  /** The same `require`, key by key, to say which one failed. */
+  readonly requirement?: CompiledRequirement;
   readonly args: readonly CompiledArg[];
   /** The event's own rate limit. */
   readonly rateLimit?: RateRule;
+  /** The event's key, and its `args` (or `schema`) key: what an arity mismatch is measured against. */
+  readonly rules: { readonly event: Rule; readonly args: Rule };
 }
 
 export interface CompiledNamespace {
@@ -118,6 +148,8 @@ export interface CompiledNamespace {
   /** Policy names of the issuers this namespace trusts (all of them when the policy has one). */
   readonly issuers: ReadonlySet<string>;
   readonly require?: ClaimsPredicate;
+  /** The same `require`, key by key, to say which one failed. */
+  readonly requirement?: CompiledRequirement;
   readonly unknownEvents: "reject" | "allow";
   /** A connection whose handshake had no Origin may connect here (DESIGN §1.1); absent means false. */
   readonly allowMissingOrigin?: boolean;
@@ -128,6 +160,34 @@ export interface CompiledNamespace {
   readonly maxConnections?: QuotaRule;
   /** All events of this namespace together, per key. */
   readonly eventRateLimit?: RateRule;
+  readonly rules: NamespaceRules;
+}
+
+/** The keys of a namespace that decide its connects and events. */
+export interface NamespaceRules {
+  /** The namespace's key under `namespaces`. */
+  readonly namespace: Rule;
+  /** Its `auth` (the namespace key when defaulted). */
+  readonly auth: Rule;
+  /** Its `issuers` (`auth.issuers` when it lists none). */
+  readonly issuers: Rule;
+  /** Its `events` map: what an undeclared event is refused by. */
+  readonly events: Rule;
+}
+
+/** The keys of a policy that decide handshakes, sizes and token lifetimes. */
+export interface PolicyRules {
+  readonly origins: Rule;
+  readonly transports: Rule;
+  readonly requireTls: Rule;
+  readonly maxPayload: Rule;
+  readonly maxDenials: Rule;
+  /** The `namespaces` map: what an unlisted namespace is refused by. */
+  readonly namespaces: Rule;
+  /** `auth.clockTolerance`, with the issuers: what a token's lifetime is judged by. */
+  readonly clockTolerance: Rule;
+  /** Each issuer's entry under `auth.issuers`, by name. */
+  readonly issuers: ReadonlyMap<string, Rule>;
 }
 
 export interface CompiledPolicy {
@@ -137,4 +197,6 @@ export interface CompiledPolicy {
   readonly connection: CompiledConnection;
   readonly auth: CompiledAuth;
   readonly namespaces: ReadonlyMap<string, CompiledNamespace>;
+  /** Where the policy's checks are written. */
+  readonly rules: PolicyRules;
 }

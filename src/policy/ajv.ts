@@ -14,7 +14,7 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
  */
 export function createEventAjv(
   schemas: ReadonlyMap<string, JsonObject>,
-  options: { allErrors?: boolean; validateSchema?: boolean } = {},
+  options: { allErrors?: boolean; validateSchema?: boolean; verbose?: boolean } = {},
 ): Ajv2020 {
   const ajv = new Ajv2020({
     // Checking a schema against the 2020-12 meta-schema first compiles that meta-schema, the most
@@ -25,6 +25,9 @@ export function createEventAjv(
     // `type: [string, "null"]` is common and unambiguous in event schemas; strict mode otherwise refuses it.
     allowUnionTypes: true,
     allErrors: options.allErrors ?? false,
+    // `parentSchema` on errors, to locate the failing keyword; errors also then carry the data,
+    // which is why only the schema object is ever read from them.
+    verbose: options.verbose ?? false,
     coerceTypes: false,
     useDefaults: false,
     removeAdditional: false,

@@ -36,8 +36,9 @@ import { displayPath } from "./display-path.js";
  * @example
  * const { policy, diagnostics, files, version } = await loadPolicy("policies/chat.yaml");
  * if (!policy) for (const d of diagnostics) console.error(`${d.file}:${d.line}:${d.col}: ${d.message}`);
+ * await loadPolicy("policies/chat.yaml", { env: { CHAT_PORT: "3000" } }); // a test suite's fixed environment
  */
-export async function loadPolicy(path: string): Promise<PolicyLoadResult> {
+export async function loadPolicy(path: string, options: LoadOptions = {}): Promise<PolicyLoadResult> {
   const file = resolve(path);
   const diagnostics = new DiagnosticCollector();
   const fileLog = new FileLog();
@@ -56,6 +57,7 @@ export async function loadPolicy(path: string): Promise<PolicyLoadResult> {
       baseUrl: pathToFileURL(file).href,
       diagnostics,
       fileLog,
+      env: options.env ?? process.env,
     });
   } catch (error) {
     diagnostics.add(file, { line: 1, col: 1 }, "", unexpectedFailure(error));
@@ -93,12 +95,19 @@ export async function checkPolicyObject(
       baseUrl: pathToFileURL(directory.endsWith(sep) ? directory : directory + sep).href,
       diagnostics,
       fileLog,
+      env: process.env,
       objectText: JSON.stringify(converted.value),
     });
   } catch (error) {
     diagnostics.report(locator, "", unexpectedFailure(error));
     return finish(diagnostics, fileLog, [POLICY_OBJECT_FILE]);
   }
+}
+
+/** How {@link loadPolicy} reads a file. */
+export interface LoadOptions {
+  /** What `${env:...}` values expand from; `process.env` by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 interface DocumentInput {
@@ -109,6 +118,8 @@ interface DocumentInput {
   readonly baseUrl: string;
   readonly diagnostics: DiagnosticCollector;
   readonly fileLog: FileLog;
+  /** What `${env:...}` values expand from. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** The JSON text of a policy given as an object, which counts in its version. */
   readonly objectText?: string;
 }
@@ -121,7 +132,7 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
     finish(diagnostics, fileLog, leading, input.objectText, policy, resources);
 
   const environmentProblems: EnvironmentProblem[] = [];
-  const expanded = expandEnvironment(input.value, process.env, environmentProblems);
+  const expanded = expandEnvironment(input.value, input.env, environmentProblems);
   for (const problem of environmentProblems) report(problem.pointer, problem.message);
   if (!checkStructure(expanded, locator, diagnostics) || environmentProblems.length > 0) return done();
   const policy = expanded as unknown as Policy;
@@ -143,7 +154,11 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
   });
 
   const schemas = new Map(resolved.files.map((file) => [file.url, file.schema]));
-  return done(policy, { schemas, keyFiles, baseDir });
+  const locators = {
+    policy: locator,
+    schemaFiles: new Map(resolved.files.map((file) => [file.url, file.locator])),
+  };
+  return done(policy, { schemas, keyFiles, baseDir, locators });
 }
 
 /** Every event argument that is a JSON Schema (binary arguments are the policy's own form). */

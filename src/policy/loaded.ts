@@ -1,4 +1,5 @@
 import type { Diagnostic } from "./diagnostic.js";
+import type { SourceLocator } from "./positions.js";
 import type { JsonObject, Policy } from "./types.js";
 
 /**
@@ -17,6 +18,18 @@ export interface PolicyResources {
   readonly keyFiles: ReadonlyMap<string, string>;
   /** The directory relative paths in the policy resolve against (the policy file's, or the cwd for an object). */
   readonly baseDir: string;
+  /**
+   * Where things are written: the policy's own locator and one per schema file (by its `file://`
+   * URL), so compile can name the policy key behind each check. Absent for resources built by hand.
+   */
+  readonly locators?: PolicyLocators;
+}
+
+/** Locators of the files of one policy. */
+export interface PolicyLocators {
+  readonly policy: SourceLocator;
+  /** By `file://` URL, the same keys as {@link PolicyResources.schemas}. */
+  readonly schemaFiles: ReadonlyMap<string, SourceLocator>;
 }
 
 /**

@@ -3,7 +3,7 @@
  * turned into one short message at the YAML node it is about (the key for an unknown key, the
  * parent map for a missing one, the value otherwise).
  */
-import type { ErrorObject } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import type { JsonValue } from "./types.js";
 import type { DiagnosticCollector } from "./diagnostic-collector.js";
 import { closestName } from "./closest-name.js";
@@ -12,8 +12,15 @@ import { childPointer, describePointer, type SourceLocator } from "./positions.j
 
 const ROOT_NAME = "the policy";
 
+/** A schema to check a document's structure against (the policy schema by default), and what its root is called. */
+export interface StructureSchema {
+  /** Compiled with `allErrors` and `verbose`, as `createPolicySchemaAjv` does. */
+  readonly validate: ValidateFunction;
+  readonly rootName: string;
+}
+
 /**
- * Checks `document` against the policy schema; true when it conforms.
+ * Checks `document` against the policy schema (or `against`); true when it conforms.
  *
  * @example
  * if (checkStructure(document, locator, diagnostics)) runSemanticChecks(document as Policy, ...);
@@ -22,8 +29,9 @@ export function checkStructure(
   document: JsonValue,
   locator: SourceLocator,
   diagnostics: DiagnosticCollector,
+  against: StructureSchema = { validate: policyValidator().validate, rootName: ROOT_NAME },
 ): boolean {
-  const { validate } = policyValidator();
+  const { validate, rootName } = against;
   if (validate(document)) return true;
   const errors = validate.errors ?? [];
   // A map with a missing key and an unknown one usually has the first misspelled as the second:
@@ -41,7 +49,7 @@ export function checkStructure(
   }
   for (const error of errors) {
     if (error.keyword === "required" && missingAt.has(error.instancePath)) continue;
-    const finding = describeError(error, missingAt.get(error.instancePath));
+    const finding = describeError(error, rootName, missingAt.get(error.instancePath));
     if (finding) diagnostics.report(locator, finding.pointer, finding.message, { target: finding.target });
   }
   return false;
@@ -53,9 +61,13 @@ interface Finding {
   readonly target: "key" | "value";
 }
 
-function describeError(error: ErrorObject, missing: readonly string[] = []): Finding | undefined {
+function describeError(
+  error: ErrorObject,
+  rootName: string,
+  missing: readonly string[] = [],
+): Finding | undefined {
   const pointer = error.instancePath;
-  const label = describePointer(pointer, ROOT_NAME);
+  const label = describePointer(pointer, rootName);
   const params = error.params as Record<string, unknown>;
   const parentSchema = (error.parentSchema ?? {}) as Record<string, unknown>;
 

@@ -12,6 +12,7 @@ import { SockguardDenial, type DenialCode } from "../../../src/decisions.js";
 import { authenticate } from "../../../src/enforce/authenticate.js";
 import { MemoryRevocationStore } from "../../../src/cluster/memory-revocation-store.js";
 import type { CompiledAuth, CompiledNamespace, Identity } from "../../../src/compile/types.js";
+import { unlocatedNamespaceRules } from "../../../src/compile/rules.js";
 
 export type ConnectResult =
   | { readonly connected: true; readonly identity?: Identity }
@@ -140,5 +141,6 @@ export function compiledNamespace(
     ...(require ? { require } : {}),
     unknownEvents: "reject",
     events: new Map(),
+    rules: unlocatedNamespaceRules("/"),
   };
 }

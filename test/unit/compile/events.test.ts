@@ -28,7 +28,8 @@ describe("compile: event validators", () => {
       { upload: { args: [{ binary: { maxBytes: "1KiB" } }] } },
       ajv(),
     );
-    assert.deepEqual(events.get("upload")?.args[0], { binaryMaxBytes: 1024 });
+    assert.equal(events.get("upload")?.args[0]?.binaryMaxBytes, 1024);
+    assert.equal(events.get("upload")?.args[0]?.validate, undefined);
   });
 
   it("refuses reserved names, events without arguments, bad schemas and asynchronous schemas", () => {

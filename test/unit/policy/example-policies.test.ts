@@ -11,7 +11,8 @@ import { createEventAjv } from "../../../src/policy/ajv.js";
 import type { JsonObject } from "../../../src/policy/types.js";
 
 const POLICIES = fileURLToPath(new URL("../../../policies/", import.meta.url));
-const files = readdirSync(POLICIES).filter((name) => name.endsWith(".yaml"));
+// `*.test.yaml` files are test suites, run by test/unit/cli/policy-test.test.ts.
+const files = readdirSync(POLICIES).filter((name) => name.endsWith(".yaml") && !name.endsWith(".test.yaml"));
 
 describe("the example policies", () => {
   it("include chat.yaml and minimal.yaml", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { compileAuth, createCompileContext } from "../../../src/compile/auth.js";
 import { compileClaimsRequirement } from "../../../src/compile/claims.js";
+import { unlocatedNamespaceRules } from "../../../src/compile/rules.js";
 import type { CompiledAuth, CompiledNamespace, Identity } from "../../../src/compile/types.js";
 import { MemoryRevocationStore } from "../../../src/cluster/memory-revocation-store.js";
 import { verifyReauthToken } from "../../../src/enforce/authenticate.js";
@@ -24,6 +25,7 @@ describe("verifying a sockguard:reauth token", () => {
     ...(require ? { require: compileClaimsRequirement(require) } : {}),
     unknownEvents: "reject",
     events: new Map(),
+    rules: unlocatedNamespaceRules("/jobs"),
   });
   const services = (claims = {}) => signWithSecret(servicesSecret, claimsFor(SERVICES, undefined, claims));
 

@@ -1,0 +1,147 @@
+/**
+ * Where each check of a compiled policy is written: the {@link Rule} (file, line, column, JSON
+ * Pointer) of the policy key behind it, resolved while compiling so a decision only reads it. A key
+ * the policy leaves out (a default) resolves to the nearest key that is present, the file's top at
+ * worst, so a reader lands where the key would go.
+ *
+ * Schema keywords are located through the schema object ajv reports as an error's `parentSchema`
+ * (the compiling Ajv runs `verbose`): every object of every event schema, inline or in a schema
+ * file, is indexed by identity with its file and pointer once per compile; the position of a
+ * keyword inside it is looked up the first time an error names it and kept.
+ */
+import type { ErrorObject } from "ajv";
+import type { Rule } from "../decisions.js";
+import type { PolicyResources } from "../policy/loaded.js";
+import { childPointer, objectLocator, type SourceLocator } from "../policy/positions.js";
+import { POLICY_OBJECT_FILE } from "../policy/diagnostic.js";
+import type { JsonValue, Policy } from "../policy/types.js";
+import type { NamespaceRules } from "./types.js";
+
+/** Finds the rules of one policy while it compiles. */
+export interface RuleLocator {
+  /** The rule of the policy key at `segments` (or of its nearest present ancestor). */
+  policyKey(...segments: string[]): Rule;
+  /** The rule of a key inside a schema object (`parentSchema` of an ajv error), or undefined when the object is not indexed. */
+  schemaKeyword(schema: unknown, keyword: string): Rule | undefined;
+}
+
+/**
+ * Builds the locator of `policy`, whose files `resources` (from the loader) can locate.
+ *
+ * @example
+ * const rules = createRuleLocator(policy, resources);
+ * rules.policyKey("connection", "origins"); // { file: "/srv/chat.yaml", line: 8, col: 3, path: "/connection/origins" }
+ */
+export function createRuleLocator(policy: Policy, resources: PolicyResources): RuleLocator {
+  const policyLocator = resources.locators?.policy ?? objectLocator(POLICY_OBJECT_FILE);
+  const schemaIndex = new Map<object, { locator: SourceLocator; pointer: string }>();
+  for (const [url, schema] of resources.schemas) {
+    const locator = resources.locators?.schemaFiles.get(url) ?? objectLocator(url);
+    indexSchemaObjects(schema, "", locator, schemaIndex);
+  }
+  for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
+    for (const [event, spec] of Object.entries(namespace.events ?? {})) {
+      const at = childPointer("/namespaces", name, "events", event);
+      if (spec.schema !== undefined)
+        indexSchemaObjects(spec.schema, `${at}/schema`, policyLocator, schemaIndex);
+      spec.args?.forEach((arg, index) =>
+        indexSchemaObjects(arg, childPointer(at, "args", index), policyLocator, schemaIndex),
+      );
+    }
+  }
+  const keywordRules = new WeakMap<object, Map<string, Rule>>();
+
+  return {
+    policyKey: (...segments) => ruleAt(policyLocator, existingPointer(policy, segments)),
+    schemaKeyword(schema, keyword) {
+      if (typeof schema !== "object" || schema === null) return undefined;
+      const site = schemaIndex.get(schema);
+      if (!site) return undefined;
+      let rules = keywordRules.get(schema);
+      if (!rules) {
+        rules = new Map();
+        keywordRules.set(schema, rules);
+      }
+      let rule = rules.get(keyword);
+      if (!rule) {
+        const pointer = Object.hasOwn(schema, keyword) ? childPointer(site.pointer, keyword) : site.pointer;
+        rule = ruleAt(site.locator, pointer);
+        rules.set(keyword, rule);
+      }
+      return rule;
+    },
+  };
+}
+
+/**
+ * The rule of a failed schema check: the keyword of ajv's first error in the schema object that
+ * holds it, or `fallback` (the argument's position) when the error has no indexed schema object
+ * (a `false` schema, say).
+ */
+export function schemaErrorRule(rules: RuleLocator, error: ErrorObject | undefined, fallback: Rule): Rule {
+  if (!error) return fallback;
+  return rules.schemaKeyword(error.parentSchema, error.keyword) ?? fallback;
+}
+
+function ruleAt(locator: SourceLocator, pointer: string): Rule {
+  const { line, col } = locator.locate(pointer, "key");
+  return Object.freeze({ file: locator.file, line, col, path: pointer });
+}
+
+/** The pointer of the deepest prefix of `segments` that exists in `document`. */
+function existingPointer(document: unknown, segments: readonly string[]): string {
+  let current: unknown = document;
+  let pointer = "";
+  for (const segment of segments) {
+    if (typeof current !== "object" || current === null || !Object.hasOwn(current, segment)) break;
+    current = (current as Record<string, unknown>)[segment];
+    pointer = childPointer(pointer, segment);
+  }
+  return pointer;
+}
+
+// Schemas were built by the loader's bounded conversion: their nesting is bounded, recursion is safe.
+function indexSchemaObjects(
+  value: JsonValue | object,
+  pointer: string,
+  locator: SourceLocator,
+  index: Map<object, { locator: SourceLocator; pointer: string }>,
+): void {
+  if (typeof value !== "object" || value === null || index.has(value)) return;
+  index.set(value, { locator, pointer });
+  if (Array.isArray(value)) {
+    value.forEach((item: JsonValue, i) => indexSchemaObjects(item, childPointer(pointer, i), locator, index));
+    return;
+  }
+  for (const [key, item] of Object.entries(value as Record<string, JsonValue>)) {
+    indexSchemaObjects(item, childPointer(pointer, key), locator, index);
+  }
+}
+
+/**
+ * A locator for parts compiled without a loaded policy around them (a single namespace's events,
+ * say): every rule names its pointer, at no position.
+ */
+export function unlocatedRules(): RuleLocator {
+  return {
+    policyKey: (...segments) =>
+      Object.freeze({ file: POLICY_OBJECT_FILE, line: 0, col: 0, path: childPointer("", ...segments) }),
+    schemaKeyword: () => undefined,
+  };
+}
+
+/**
+ * The rules of a namespace built by hand rather than compiled from a policy (tests of one stage).
+ *
+ * @example
+ * const namespace: CompiledNamespace = { name: "/", auth: "none", ..., rules: unlocatedNamespaceRules("/") };
+ */
+export function unlocatedNamespaceRules(name: string): NamespaceRules {
+  const rules = unlocatedRules();
+  return Object.freeze({
+    namespace: rules.policyKey("namespaces", name),
+    auth: rules.policyKey("namespaces", name, "auth"),
+    issuers: rules.policyKey("namespaces", name, "issuers"),
+    events: rules.policyKey("namespaces", name, "events"),
+  });
+}

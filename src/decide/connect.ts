@@ -1,0 +1,126 @@
+/**
+ * The verdict on a namespace connect (DESIGN §1 "Auth modes", "Issuers"): the namespace is listed;
+ * its `auth` mode; the token is present where required and readable; its issuer is one the
+ * namespace trusts; it verified; it has not expired by `now`; its claims hold the namespace's
+ * `require`. Verifying a signature is asynchronous work (jose, keys) that the caller does with the
+ * compiled issuer and hands over as a fact ({@link presentedTokenFacts} does it the one way).
+ */
+import { unmetClaim } from "../compile/claims.js";
+import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
+import type { DenialCode } from "../decisions.js";
+import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
+
+/** The token of a connect, as far as the caller got with it. */
+export type TokenFact =
+  /** No token source held one. */
+  | { readonly kind: "absent" }
+  /** A source held something that is not a token (a cookie sent twice, not a JWT, no string `iss`). */
+  | { readonly kind: "unreadable" }
+  /** A token claiming `iss`, not verified (its issuer was refused before any key was fetched). */
+  | { readonly kind: "unverified"; readonly iss: string }
+  /** A token claiming `iss` that its issuer refused, with the issuer's code. */
+  | { readonly kind: "failed"; readonly iss: string; readonly code: DenialCode }
+  /** A verified token. */
+  | { readonly kind: "verified"; readonly identity: Identity };
+
+/** What the caller knows of a connect. */
+export interface ConnectFacts {
+  /** The namespace's name as the client asked for it (`socket.nsp.name`). */
+  readonly namespace: string;
+  readonly token: TokenFact;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** The client's address; for budgets. */
+  readonly address?: string;
+}
+
+export const ABSENT_TOKEN: TokenFact = Object.freeze({ kind: "absent" });
+export const UNREADABLE_TOKEN: TokenFact = Object.freeze({ kind: "unreadable" });
+
+/**
+ * Decides a namespace connect. For an `allowed` verdict on a verified token, the socket's identity
+ * is `facts.token.identity`; otherwise it is anonymous.
+ *
+ * @example
+ * decideConnect(policy, { namespace: "/chat", token: ABSENT_TOKEN, now: Date.now() }).code; // "token_missing"
+ */
+export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace?: TraceSink): Verdict {
+  const namespace = policy.namespaces.get(facts.namespace);
+  if (!namespace) return failed(trace, "namespace", denial("namespace_not_allowed", policy.rules.namespaces));
+  if (trace) trace({ check: "namespace", outcome: "passed", rule: namespace.rules.namespace });
+  const rules = namespace.rules;
+
+  if (namespace.auth === "none") {
+    if (trace)
+      trace({ check: "token", outcome: "skipped", rule: rules.auth, note: "auth: none reads no token" });
+    return ALLOWED;
+  }
+  const token = facts.token;
+  if (token.kind === "absent") {
+    if (namespace.auth === "required") return failed(trace, "token", denial("token_missing", rules.auth));
+    if (trace)
+      trace({
+        check: "token",
+        outcome: "passed",
+        rule: rules.auth,
+        note: "no token: anonymous (auth: optional)",
+      });
+    return decideClaims(namespace, undefined, trace);
+  }
+  if (token.kind === "unreadable") return failed(trace, "token", denial("token_invalid", rules.auth));
+
+  const iss = token.kind === "verified" ? token.identity.iss : token.iss;
+  const issuerVerdict = decideTokenIssuer(policy, facts.namespace, iss, trace);
+  if (issuerVerdict !== ALLOWED) return issuerVerdict;
+  const issuerRule = policy.rules.issuers.get(policy.auth.issuersByIss.get(iss)!.name) ?? rules.issuers;
+
+  if (token.kind === "failed") return failed(trace, "token", denial(token.code, issuerRule));
+  // An issuer that passed must have been asked: a token still unverified here is not trusted.
+  if (token.kind === "unverified") return failed(trace, "token", denial("token_invalid", issuerRule));
+  const identity = token.identity;
+  if (facts.now >= identity.expiresAt + policy.auth.clockToleranceSec * 1000) {
+    return failed(trace, "token", denial("token_expired", policy.rules.clockTolerance));
+  }
+  if (trace) trace({ check: "token", outcome: "passed", rule: issuerRule, note: "verified, not expired" });
+  return decideClaims(namespace, identity, trace);
+}
+
+/**
+ * The part of a connect decided before a token is verified: the namespace is listed, it reads
+ * tokens, and the issuer `iss` names is one it trusts. The caller verifies only after this is
+ * `ALLOWED`, so a token from a foreign issuer never makes the guard fetch keys.
+ *
+ * @example
+ * if (decideTokenIssuer(policy, "/chat", iss) === ALLOWED) result = await policy.auth.issuersByIss.get(iss)!.verify(token);
+ */
+export function decideTokenIssuer(
+  policy: CompiledPolicy,
+  namespaceName: string,
+  iss: string,
+  trace?: TraceSink,
+): Verdict {
+  const namespace = policy.namespaces.get(namespaceName);
+  if (!namespace) return denial("namespace_not_allowed", policy.rules.namespaces);
+  const issuer = policy.auth.issuersByIss.get(iss);
+  if (!issuer || !namespace.issuers.has(issuer.name)) {
+    return failed(trace, "issuer", denial("issuer_not_allowed", namespace.rules.issuers));
+  }
+  if (trace) trace({ check: "issuer", outcome: "passed", rule: namespace.rules.issuers });
+  return ALLOWED;
+}
+
+function decideClaims(
+  namespace: CompiledNamespace,
+  identity: Identity | undefined,
+  trace?: TraceSink,
+): Verdict {
+  const requirement = namespace.requirement;
+  if (!requirement) {
+    if (trace) trace({ check: "claims", outcome: "skipped", note: "the namespace requires no claims" });
+    return ALLOWED;
+  }
+  const unmet = unmetClaim(requirement, identity?.claims);
+  if (unmet) return failed(trace, "claims", denial("claims_not_satisfied", unmet));
+  if (trace) trace({ check: "claims", outcome: "passed", rule: requirement.rule });
+  return ALLOWED;
+}

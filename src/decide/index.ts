@@ -1,0 +1,17 @@
+/**
+ * The decision layer (DESIGN §5): pure verdicts from a compiled policy and facts. The guard, `sockguard
+ * test` and `sockguard explain` all decide here, so a passing test means the guard decides the same.
+ */
+export { ALLOWED, denial, type CheckName, type TraceSink, type TraceStep, type Verdict } from "./verdict.js";
+export { decideHandshake, type HandshakeFacts } from "./handshake.js";
+export {
+  ABSENT_TOKEN,
+  UNREADABLE_TOKEN,
+  decideConnect,
+  decideTokenIssuer,
+  type ConnectFacts,
+  type TokenFact,
+} from "./connect.js";
+export { decideEvent, type EventFacts } from "./event.js";
+export { decideArguments } from "./arguments.js";
+export { presentedTokenFacts } from "./token-facts.js";

@@ -1,0 +1,29 @@
+/**
+ * From a presented token to the {@link TokenFact} {@link decideConnect} decides on. This is the one
+ * asynchronous step beside the pure decisions: it asks {@link decideTokenIssuer} first (so a foreign
+ * issuer never makes anyone fetch keys), then the compiled issuer's `verify` (jose, in compile/).
+ */
+import { unverifiedIssuer } from "../compile/token-issuer.js";
+import type { CompiledPolicy, VerifyOptions } from "../compile/types.js";
+import { decideTokenIssuer, UNREADABLE_TOKEN, type TokenFact } from "./connect.js";
+import { ALLOWED } from "./verdict.js";
+
+/**
+ * @example
+ * const token = await presentedTokenFacts(policy, "/chat", rawToken);
+ * const verdict = decideConnect(policy, { namespace: "/chat", token, now: Date.now() });
+ */
+export async function presentedTokenFacts(
+  policy: CompiledPolicy,
+  namespaceName: string,
+  token: string,
+  options?: VerifyOptions,
+): Promise<TokenFact> {
+  const iss = unverifiedIssuer(token);
+  if (iss === undefined) return UNREADABLE_TOKEN;
+  if (decideTokenIssuer(policy, namespaceName, iss) !== ALLOWED) return { kind: "unverified", iss };
+  const result = await policy.auth.issuersByIss.get(iss)!.verify(token, options);
+  return result.ok
+    ? { kind: "verified", identity: result.identity }
+    : { kind: "failed", iss, code: result.code };
+}
