@@ -21,6 +21,7 @@ export const DENIAL_MESSAGES = {
   policy_changed: "The policy in force no longer admits this connection",
   revoked: "This connection's access was revoked",
   rate_limited: "Too many requests; try again later",
+  too_many_connections: "Too many connections from this client",
 } as const;
 
 /** A stable denial code (DESIGN §3). */
