@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { copyFile, mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 
@@ -161,19 +161,22 @@ describe("installing sockguard into a fresh app", function () {
     assert.deepEqual(unwanted, []);
   });
 
-  it("ships every file the README links to, so its links resolve where it is read", async () => {
+  it("ships every file its README and docs link to, so their links resolve where they are read", async () => {
     assert.ok(packedFiles.length > 0, "the pack test ran first");
-    const readme = await readFile(join(REPO_ROOT, "README.md"), "utf8");
-    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
-      .map((match) => match[1] ?? "")
-      .filter((target) => !/^[a-z]+:/i.test(target) && !target.startsWith("#"))
-      .map((target) => target.split("#")[0] ?? "");
-    assert.ok(targets.length > 0);
-    const missing = targets.filter(
-      (target) =>
-        !packedFiles.includes(target) &&
-        !packedFiles.some((path) => path.startsWith(target.endsWith("/") ? target : `${target}/`)),
-    );
+    const documents = packedFiles.filter((path) => path.endsWith(".md"));
+    assert.ok(documents.includes("README.md") && documents.includes("docs/policy.md"));
+    const missing: string[] = [];
+    for (const document of documents) {
+      const text = await readFile(join(REPO_ROOT, document), "utf8");
+      for (const [, target = ""] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target) || target.startsWith("#")) continue;
+        const path = posix.normalize(posix.join(posix.dirname(document), target.split("#")[0] ?? ""));
+        const shipped =
+          packedFiles.includes(path) ||
+          packedFiles.some((file) => file.startsWith(`${path.replace(/\/$/, "")}/`));
+        if (!shipped) missing.push(`${document} → ${target}`);
+      }
+    }
     assert.deepEqual(missing, []);
   });
 
