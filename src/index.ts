@@ -11,11 +11,12 @@
  */
 export { sockguard } from "./sockguard.js";
 export { loadPolicy } from "./policy/load.js";
+export { PolicyLoadError } from "./enforce/guard.js";
+export { DENIAL_CODES, DENIAL_MESSAGES } from "./decisions.js";
 
 export type {
   Guard,
   GuardEvents,
-  PolicyLoadError,
   ReloadEvent,
   ReloadFailedEvent,
   ReloadOutcome,

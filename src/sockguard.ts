@@ -4,6 +4,7 @@
  * followed by a {@link PolicyReloader} (watched unless `watch: false`), a policy object is checked
  * again on `reload()`.
  */
+import { resolve } from "node:path";
 import type { Server } from "socket.io";
 import { createCompileContext } from "./compile/auth.js";
 import {
@@ -23,6 +24,7 @@ import { POLICY_OBJECT_FILE, hasErrors } from "./policy/diagnostic.js";
 import { checkPolicyObject, loadPolicy } from "./policy/load.js";
 import type { PolicyLoadResult } from "./policy/loaded.js";
 import { PolicyReloader } from "./reload/reloader.js";
+import { refuseUnsupportedSocketIo } from "./socketio-support.js";
 
 const guardedServers = new WeakSet<Server>();
 
@@ -30,8 +32,9 @@ const guardedServers = new WeakSet<Server>();
  * Guards a Socket.IO server with a policy. Call it before registering handlers, and preferably
  * before `listen()`; it works whether the server is attached to its HTTP server yet or not.
  * Rejects with a `PolicyLoadError` (its `diagnostics` say where) when the policy does not load, so
- * a server never runs unguarded, and with an `Error` for a Socket.IO setup the guard cannot protect
- * (connection state recovery that skips middleware).
+ * a server never runs unguarded, and with an `Error` for a Socket.IO the guard cannot protect: a
+ * version outside `socket.io ~4.8` / `engine.io ~6.6`, or connection state recovery that skips
+ * middleware.
  *
  * @example
  * const io = new Server(httpServer);
@@ -44,12 +47,14 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
   if (typeof policy !== "string" && (typeof policy !== "object" || policy === null)) {
     throw new TypeError("sockguard: options.policy must be a policy file path or a policy object");
   }
+  const baseDir = objectBaseDir(policy, options.baseDir);
   if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
+  refuseUnsupportedSocketIo(io);
   refuseUnguardableSetup(io);
 
   const context = createCompileContext();
   const load = (): Promise<PolicyLoadResult> =>
-    typeof policy === "string" ? loadPolicy(policy) : checkPolicyObject(policy);
+    typeof policy === "string" ? loadPolicy(policy) : checkPolicyObject(policy, baseDir);
   const firstLoad = await loadSafely(load, typeof policy === "string" ? policy : POLICY_OBJECT_FILE);
   const first = compileLoaded(firstLoad, context);
   if (!first.ok) {
@@ -67,6 +72,23 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
   }
   scheduleStackCheck(io, guard.logger, options.advisories);
   return guard;
+}
+
+/**
+ * The directory a policy object's relative paths resolve against, fixed when the guard starts so a
+ * later `process.chdir()` cannot move them. `baseDir` with a policy file is refused: the file's
+ * paths resolve against its own directory, and silently ignoring the option would mislead.
+ */
+function objectBaseDir(policy: SockguardOptions["policy"], baseDir: unknown): string {
+  if (baseDir !== undefined && typeof baseDir !== "string") {
+    throw new TypeError("sockguard: options.baseDir must be a directory path");
+  }
+  if (typeof policy === "string" && baseDir !== undefined) {
+    throw new TypeError(
+      "sockguard: options.baseDir applies to a policy object; a policy file's relative paths resolve against its own directory",
+    );
+  }
+  return resolve(baseDir ?? process.cwd());
 }
 
 /** A policy file: a reloader reads it (and watches it) and hands every good load to the guard. */

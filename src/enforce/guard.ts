@@ -34,6 +34,12 @@ import { watchTokenExpiry } from "./token-lifetime.js";
 export interface SockguardOptions {
   /** A policy file, or an already-parsed policy object (checked the same way, never watched). */
   readonly policy: string | Policy;
+  /**
+   * For a policy object: the directory its relative `$ref`s and key files resolve against (itself
+   * relative to the working directory). Default: the working directory when `sockguard()` is
+   * called. A policy file's relative paths always resolve against the file's own directory.
+   */
+  readonly baseDir?: string;
   /** Re-read the policy file when it or a file it references changes. Default true for a file. */
   readonly watch?: boolean;
   /** Where warnings and reload lines go (never tokens or payloads). Default: warnings and errors to `console`. */
