@@ -8,7 +8,7 @@ import { access } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import semver from "semver";
 import type { ScanResult } from "./scan.js";
-import { SUPPORTED_SOCKET_IO_RANGE } from "./supported-range.js";
+import { SUPPORTED_SOCKET_IO } from "../socketio-support.js";
 
 export const LOCK_FILES = [
   "package-lock.json",
@@ -60,10 +60,10 @@ export async function lintInstall(
     });
   }
   for (const copy of copies.values()) {
-    if (!semver.satisfies(copy.version, SUPPORTED_SOCKET_IO_RANGE)) {
+    if (!semver.satisfies(copy.version, SUPPORTED_SOCKET_IO)) {
       lints.push({
         code: "unsupported_socket_io",
-        message: `socket.io ${copy.version} at ${show(copy.dir)} is outside the range sockguard supports (${SUPPORTED_SOCKET_IO_RANGE}): the guard may not see every request the way this version reads it`,
+        message: `socket.io ${copy.version} at ${show(copy.dir)} is outside the range sockguard supports (${SUPPORTED_SOCKET_IO}): the guard may not see every request the way this version reads it`,
         dirs: [copy.dir],
       });
     }
