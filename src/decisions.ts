@@ -107,6 +107,10 @@ export interface Decision {
   readonly details?: readonly PayloadErrorDetail[];
   /** For a refusal that a later attempt may pass (`rate_limited`): how long the client was told to wait. */
   readonly retryAfterMs?: number;
+  /** The policy key that decided (DESIGN §3): where to read, or change, the rule. */
+  readonly rule?: Rule;
+  /** The version of the policy that decided. */
+  readonly policyVersion?: string;
 }
 
 /**

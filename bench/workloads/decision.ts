@@ -22,10 +22,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Server, type Socket } from "socket.io";
 import { createCompileContext } from "../../src/compile/auth.js";
 import { compilePolicy } from "../../src/compile/compile.js";
-import { isReservedEventName } from "../../src/compile/events.js";
 import type { CompiledPolicy, Identity } from "../../src/compile/types.js";
-import { checkEventArguments } from "../../src/enforce/arguments.js";
-import { isTokenExpired } from "../../src/enforce/token-expiry.js";
+import { ALLOWED, decideEvent } from "../../src/decide/index.js";
 import { loadPolicy, sockguard, type Guard } from "../../src/index.js";
 import { WireClient } from "../client/wire-client.js";
 import { createIssuerKey, type IssuerKey } from "../fixtures/issuer-keys.js";
@@ -88,7 +86,7 @@ async function compileBenchPolicy(
 
 // --- decision core ---------------------------------------------------------------------------
 
-/** The guard's per-event checks, in DESIGN §3's order, on an event packet's data array. */
+/** The guard's per-event verdict (decide/'s, the one the guard runs) on an event packet's data array. */
 function decide(
   policy: CompiledPolicy,
   namespaceName: string,
@@ -96,16 +94,17 @@ function decide(
   identity: Identity,
   bytes: number,
 ): boolean {
-  const name = data[0];
-  if (typeof name !== "string" || isReservedEventName(name)) return false;
-  const namespace = policy.namespaces.get(namespaceName);
-  if (!namespace) return false;
-  const event = namespace.events.get(name);
-  if (!event && namespace.unknownEvents !== "allow") return false;
-  if (isTokenExpired(identity, policy.auth)) return false;
-  if (event?.require && !event.require(identity.claims)) return false;
-  if (bytes > policy.connection.maxPayload) return false;
-  return !(event && checkEventArguments(event, data, false));
+  return (
+    decideEvent(policy, {
+      namespace: namespaceName,
+      identity,
+      data,
+      ackRequested: false,
+      bytes,
+      carriedBinary: false,
+      now: Date.now(),
+    }) === ALLOWED
+  );
 }
 
 async function measureCore(

@@ -6,8 +6,11 @@
  */
 import type { CompiledEvent } from "../compile/types.js";
 import type { PayloadErrorDetail } from "../decisions.js";
-import { binaryByteLength, containsBinary, isBinaryValue } from "../enforce/binary.js";
+import { binaryByteLength, containsBinary, isBinaryValue } from "./binary.js";
+import { redactInstancePath } from "./redact-path.js";
 import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
+
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 const detail = (instancePath: string, keyword: string): readonly PayloadErrorDetail[] =>
   Object.freeze([Object.freeze({ instancePath, keyword })]);
@@ -87,7 +90,13 @@ export function decideArguments(
         denial(
           "payload_invalid",
           rule,
-          error ? detail(`/${i}${error.instancePath}`, error.keyword) : VALIDATION_ABORTED,
+          // A property name the client chose never goes back as it is (DESIGN §3).
+          error
+            ? detail(
+                `/${i}${redactInstancePath(error.instancePath, arg.namedProperties ?? NO_NAMES)}`,
+                error.keyword,
+              )
+            : VALIDATION_ABORTED,
         ),
       );
     }

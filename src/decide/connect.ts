@@ -5,6 +5,7 @@
  * `require`. Verifying a signature is asynchronous work (jose, keys) that the caller does with the
  * compiled issuer and hands over as a fact ({@link presentedTokenFacts} does it the one way).
  */
+import { isTokenExpired } from "./token-expiry.js";
 import { unmetClaim } from "../compile/claims.js";
 import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
 import type { DenialCode } from "../decisions.js";
@@ -78,7 +79,7 @@ export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace
   // An issuer that passed must have been asked: a token still unverified here is not trusted.
   if (token.kind === "unverified") return failed(trace, "token", denial("token_invalid", issuerRule));
   const identity = token.identity;
-  if (facts.now >= identity.expiresAt + policy.auth.clockToleranceSec * 1000) {
+  if (isTokenExpired(identity, policy.auth, facts.now)) {
     return failed(trace, "token", denial("token_expired", policy.rules.clockTolerance));
   }
   if (trace) trace({ check: "token", outcome: "passed", rule: issuerRule, note: "verified, not expired" });

@@ -3,6 +3,7 @@
  * expiry → claims → size → binary → schema, so a sender without the claims learns nothing about
  * the schema. `sockguard:reauth` is reserved here too: the caller consumes it before asking.
  */
+import { isTokenExpired } from "./token-expiry.js";
 import { unmetClaim } from "../compile/claims.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
@@ -56,7 +57,7 @@ export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: T
   }
 
   const identity = facts.identity;
-  if (identity && facts.now >= identity.expiresAt + policy.auth.clockToleranceSec * 1000) {
+  if (identity && isTokenExpired(identity, policy.auth, facts.now)) {
     return failed(trace, "token expiry", denial("token_expired", policy.rules.clockTolerance));
   }
   if (trace) {

@@ -3,7 +3,7 @@
  * the sink first), and never with a token or a payload in them.
  */
 import type { Socket } from "socket.io";
-import type { Decision, DenialCode, PayloadErrorDetail } from "../decisions.js";
+import type { Decision, DenialCode, PayloadErrorDetail, Rule } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketClientAddress } from "./client-address.js";
 
@@ -14,6 +14,8 @@ export interface SocketDecisionParts {
   readonly details?: readonly PayloadErrorDetail[];
   /** For a `rate_limited` refusal: how long the client was told to wait. */
   readonly retryAfterMs?: number;
+  /** The policy key that decided. */
+  readonly rule?: Rule | undefined;
 }
 
 /**
@@ -42,5 +44,7 @@ export function socketDecision(
     ...(subject === undefined ? {} : { subject }),
     ...(parts.details && parts.details.length > 0 ? { details: parts.details } : {}),
     ...(parts.retryAfterMs === undefined ? {} : { retryAfterMs: parts.retryAfterMs }),
+    ...(parts.rule === undefined ? {} : { rule: parts.rule }),
+    policyVersion: ctx.holder.current.version,
   };
 }

@@ -1,20 +1,24 @@
 /**
  * The per-event path. Each admitted socket gets its own `onevent`, so a refused event reaches no
  * `onAny` listener, no `socket.use` middleware and no handler (Socket.IO runs `onAny` before
- * `socket.use`, so middleware alone could not stop it). Checks run in DESIGN §3's order: reserved
- * name → declared → token expiry → claims → size → binary → schema.
+ * `socket.use`, so middleware alone could not stop it). The verdict is decide/'s
+ * ({@link decideEvent}: reserved name → declared → token expiry → claims → size → binary →
+ * schema); this file only gathers the facts and applies the verdict.
  */
 import type { Socket } from "socket.io";
-import { isReservedEventName, REAUTH_EVENT } from "../policy/reserved-events.js";
-import type { CompiledPolicy } from "../compile/types.js";
+import { ALLOWED, decideEvent, type EventFacts } from "../decide/index.js";
+import { REAUTH_EVENT } from "../policy/reserved-events.js";
 import type { GuardContext } from "./context.js";
-import { checkEventArguments } from "./arguments.js";
 import { socketDecision } from "./decision-report.js";
 import { packetBytes, packetCarriedBinary } from "./packet-size.js";
 import { handleReauth } from "./reauth.js";
 import { refuseEvent } from "./refuse-event.js";
 import { ackCallback, originalOnevent, replaceOnevent, type DecodedPacket } from "./socket-io-internals.js";
-import { isTokenExpired } from "./token-expiry.js";
+
+/** The facts of one event, rewritten in place for each packet of a socket (nothing is allocated per event). */
+type MutableEventFacts = { -readonly [K in keyof EventFacts]: EventFacts[K] };
+
+const NO_DATA: readonly unknown[] = Object.freeze([]);
 
 /**
  * Puts the guard in front of every event `socket` receives. Call it before the socket's connect
@@ -25,70 +29,72 @@ import { isTokenExpired } from "./token-expiry.js";
  */
 export function guardSocketEvents(ctx: GuardContext, socket: Socket): void {
   const dispatch = originalOnevent(socket);
+  const facts: MutableEventFacts = {
+    namespace: socket.nsp.name,
+    identity: undefined,
+    data: NO_DATA,
+    ackRequested: false,
+    bytes: 0,
+    carriedBinary: false,
+    now: 0,
+  };
   replaceOnevent(socket, (packet) => {
     if (!socket.connected) return;
-    if (admitEvent(ctx, ctx.holder.current, socket, packet)) dispatch.call(socket, packet);
+    if (admitEvent(ctx, socket, packet, facts)) dispatch.call(socket, packet);
   });
 }
 
 /** True when the event may go on to the app; otherwise the client has been answered. */
 function admitEvent(
   ctx: GuardContext,
-  policy: CompiledPolicy,
   socket: Socket,
   packet: DecodedPacket,
+  facts: MutableEventFacts,
 ): boolean {
-  const data = packet.data;
-  if (!Array.isArray(data) || data.length === 0)
-    return refuse(ctx, policy, socket, packet, "event_not_allowed");
-  const name: unknown = data[0];
-  if (typeof name !== "string") return refuse(ctx, policy, socket, packet, "event_not_allowed");
-  if (name === REAUTH_EVENT) {
+  const policy = ctx.holder.current;
+  const data = Array.isArray(packet.data) ? (packet.data as unknown[]) : NO_DATA;
+  // The guard's own renewal event is consumed here; decide/ refuses every other reserved name.
+  if (data[0] === REAUTH_EVENT) {
     handleReauth(ctx, socket, data.slice(1), ackOf(socket, packet));
     return false;
   }
-  if (isReservedEventName(name)) return refuse(ctx, policy, socket, packet, "event_not_allowed");
-
-  const namespace = policy.namespaces.get(socket.nsp.name);
   const state = ctx.states.get(socket);
-  if (!namespace || !state) return refuse(ctx, policy, socket, packet, "event_not_allowed");
-  const event = namespace.events.get(name);
-  if (!event && namespace.unknownEvents !== "allow")
-    return refuse(ctx, policy, socket, packet, "event_not_allowed");
-  const declared = event?.name;
-
-  const identity = state.identity;
-  if (identity && isTokenExpired(identity, policy.auth)) {
-    return refuse(ctx, policy, socket, packet, "token_expired", declared);
+  facts.identity = state?.identity;
+  facts.data = data;
+  facts.ackRequested = typeof packet.id === "number";
+  facts.bytes = packetBytes(packet);
+  facts.carriedBinary = packetCarriedBinary(packet);
+  facts.now = Date.now();
+  const verdict = state ? decideEvent(policy, facts) : undefined;
+  facts.data = NO_DATA;
+  if (verdict === ALLOWED) {
+    if (ctx.decisions.wantsAllows()) {
+      const declared = declaredEventName(ctx, socket, data);
+      ctx.decisions.report(socketDecision(ctx, socket, "allowed", "event", { event: declared }));
+    }
+    return true;
   }
-  if (event?.require && !event.require(identity?.claims)) {
-    return refuse(ctx, policy, socket, packet, "claims_not_satisfied", declared);
-  }
-  if (packetBytes(packet) > policy.connection.maxPayload) {
-    return refuse(ctx, policy, socket, packet, "payload_too_large", declared);
-  }
-  if (event) {
-    const failure = checkEventArguments(event, data, packetCarriedBinary(packet));
-    if (failure) return refuse(ctx, policy, socket, packet, "payload_invalid", declared, failure);
-  }
-
-  if (ctx.decisions.wantsAllows()) {
-    ctx.decisions.report(socketDecision(ctx, socket, "allowed", "event", { event: declared }));
-  }
-  return true;
+  const code = verdict && verdict.code !== "allowed" ? verdict.code : "event_not_allowed";
+  refuseEvent(
+    ctx,
+    policy,
+    socket,
+    ackOf(socket, packet),
+    code,
+    "event",
+    declaredEventName(ctx, socket, data),
+    verdict?.details,
+    undefined,
+    verdict?.rule,
+  );
+  return false;
 }
 
-function refuse(
-  ctx: GuardContext,
-  policy: CompiledPolicy,
-  socket: Socket,
-  packet: DecodedPacket,
-  code: Parameters<typeof refuseEvent>[4],
-  declaredEvent?: string,
-  details?: Parameters<typeof refuseEvent>[7],
-): false {
-  refuseEvent(ctx, policy, socket, ackOf(socket, packet), code, "event", declaredEvent, details);
-  return false;
+/** The event's name when the policy declares it (a client-chosen name is never echoed). */
+function declaredEventName(ctx: GuardContext, socket: Socket, data: readonly unknown[]): string | undefined {
+  const name = data[0];
+  if (typeof name !== "string") return undefined;
+  return ctx.holder.current.namespaces.get(socket.nsp.name)?.events.get(name)?.name;
 }
 
 function ackOf(socket: Socket, packet: DecodedPacket): ((...args: unknown[]) => void) | undefined {

@@ -5,7 +5,7 @@
  */
 import type { Socket } from "socket.io";
 import type { CompiledPolicy } from "../compile/types.js";
-import type { DenialCode, PayloadErrorDetail } from "../decisions.js";
+import type { DenialCode, PayloadErrorDetail, Rule } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { recordConnectionDenial } from "./denial-limiter.js";
@@ -27,11 +27,12 @@ export function refuseEvent(
   declaredEvent?: string,
   details?: readonly PayloadErrorDetail[],
   retryAfterMs?: number,
+  rule?: Rule,
 ): void {
   answerRefusedEvent(socket, ack, code, details, declaredEvent, retryAfterMs);
   if (ctx.decisions.wantsDenials()) {
     ctx.decisions.report(
-      socketDecision(ctx, socket, code, stage, { event: declaredEvent, details, retryAfterMs }),
+      socketDecision(ctx, socket, code, stage, { event: declaredEvent, details, retryAfterMs, rule }),
     );
   }
   countDenial(ctx, policy, socket, stage);

@@ -9,7 +9,7 @@ import { socketDecision } from "./decision-report.js";
 import { scheduleAt } from "./expiry-timer.js";
 import { disconnectWithDenial } from "./feedback.js";
 import type { SocketState } from "./socket-state.js";
-import { tokenDeadline } from "./token-expiry.js";
+import { tokenDeadline } from "../decide/token-expiry.js";
 
 /**
  * (Re)arms the expiry timer of `socket` for its current identity under `auth`; an anonymous socket

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Server, Socket } from "socket.io";
 import type { Socket as ClientSocket } from "socket.io-client";
-import type { Decision, Policy } from "../../../src/index.js";
+import type { Decision, Guard, Policy } from "../../../src/index.js";
 import { hasErrors } from "../../../src/policy/diagnostic.js";
 import { checkPolicyObject } from "../../../src/policy/load.js";
 import { Cleanup } from "../../helpers/cleanup.js";
@@ -49,12 +49,13 @@ describe("guard: events", () => {
   let io: Server;
   let url: string;
   let decisions: Decision[];
+  let guard: Guard;
   /** What reached the app, per kind of listener. */
   let seen: { handler: unknown[][]; any: unknown[][]; use: string[] };
 
   beforeEach(async () => {
     seen = { handler: [], any: [], use: [] };
-    ({ io, url, decisions } = await startGuardedServer(cleanup, { policy: POLICY }));
+    ({ io, url, decisions, guard } = await startGuardedServer(cleanup, { policy: POLICY }));
     const record = (socket: Socket): void => {
       socket.onAny((...args: unknown[]) => seen.any.push(args));
       socket.use(([event], next) => {
@@ -263,14 +264,14 @@ describe("guard: events", () => {
     assert.equal(refusal.data?.code, "token_missing");
   });
 
-  it("reports each refused event as a decision, with a declared name only", async () => {
+  it("reports each refused event as a decision, with a declared name only, the deciding rule and the policy version", async () => {
     const client = await chatClient();
     await emitWithReply(client, "message", { text: 5 });
     await emitWithReply(client, "made-up-name");
     const [invalid, unknown] = decisions;
     assert.equal(decisions.length, 2);
     assert.deepEqual(
-      { ...invalid, socketId: undefined, address: undefined },
+      { ...invalid, socketId: undefined, address: undefined, rule: undefined, policyVersion: undefined },
       {
         allowed: false,
         code: "payload_invalid",
@@ -280,8 +281,13 @@ describe("guard: events", () => {
         socketId: undefined,
         address: undefined,
         details: [{ instancePath: "/0/text", keyword: "type" }],
+        rule: undefined,
+        policyVersion: undefined,
       },
     );
+    assert.equal(invalid!.rule?.path, "/namespaces/~1chat/events/message/schema/properties/text/type");
+    assert.equal(invalid!.policyVersion, guard.version);
+    assert.equal(unknown!.rule?.path, "/namespaces/~1chat/events");
     assert.equal(invalid!.socketId, client.id);
     assert.equal(invalid!.address, "127.0.0.1");
     assert.equal(unknown!.code, "event_not_allowed");

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MAX_TIMER_DELAY_MS, scheduleAt, timerDelayUntil } from "../../../src/enforce/expiry-timer.js";
-import { isTokenExpired, tokenDeadline } from "../../../src/enforce/token-expiry.js";
+import { isTokenExpired, tokenDeadline } from "../../../src/decide/token-expiry.js";
 import type { CompiledAuth, Identity } from "../../../src/compile/types.js";
 
 const DAY_MS = 86_400_000;

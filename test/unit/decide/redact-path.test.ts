@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CLIENT_NAME_PLACEHOLDER, redactInstancePath } from "../../../src/enforce/redact-path.js";
+import { CLIENT_NAME_PLACEHOLDER, redactInstancePath } from "../../../src/decide/redact-path.js";
 
 describe("redactInstancePath", () => {
   const named = new Set(["profile", "tags", "a/b", "x~y"]);

@@ -1,9 +1,22 @@
 import assert from "node:assert/strict";
 import { createEventAjv } from "../../../src/policy/ajv.js";
 import { compileEventValidators } from "../../../src/compile/events.js";
-import { checkEventArguments } from "../../../src/enforce/arguments.js";
+import { ALLOWED, decideArguments } from "../../../src/decide/index.js";
+import type { CompiledEvent } from "../../../src/compile/types.js";
 
-describe("enforce: event arguments", () => {
+/** The details of a refusal, or undefined for an allowed verdict. */
+function checkEventArguments(
+  event: CompiledEvent,
+  data: readonly unknown[],
+  carriedBinary: boolean,
+): unknown {
+  const verdict = decideArguments(event, data, carriedBinary);
+  if (verdict === ALLOWED) return undefined;
+  assert.equal(verdict.code, "payload_invalid");
+  return verdict.details;
+}
+
+describe("decide: event arguments", () => {
   const events = compileEventValidators(
     "/",
     {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { containsBinary, isBinaryValue } from "../../../src/enforce/binary.js";
+import { containsBinary, isBinaryValue } from "../../../src/decide/binary.js";
 
 describe("enforce: finding binary values", () => {
   it("recognises Buffers, ArrayBuffers and typed arrays, and nothing else", () => {
