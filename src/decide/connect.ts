@@ -9,6 +9,7 @@ import { isTokenExpired } from "./token-expiry.js";
 import { unmetClaim } from "../compile/claims.js";
 import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
 import type { DenialCode } from "../decisions.js";
+import { originAllowed, type HandshakeFacts } from "./handshake.js";
 import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
 
 /** The token of a connect, as far as the caller got with it. */
@@ -33,6 +34,13 @@ export interface ConnectFacts {
   readonly now: number;
   /** The client's address; for budgets. */
   readonly address?: string;
+  /**
+   * The handshake request of the connection the connect came over (`socket.handshake`): its origin
+   * is judged again under the namespace's own missing-Origin rule. Omitted: no origin check.
+   */
+  readonly handshake?: HandshakeFacts;
+  /** True when the revocation list refuses the verified token (a stateful check beside decide/). */
+  readonly revoked?: boolean;
 }
 
 export const ABSENT_TOKEN: TokenFact = Object.freeze({ kind: "absent" });
@@ -50,6 +58,9 @@ export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace
   if (!namespace) return failed(trace, "namespace", denial("namespace_not_allowed", policy.rules.namespaces));
   if (trace) trace({ check: "namespace", outcome: "passed", rule: namespace.rules.namespace });
   const rules = namespace.rules;
+  if (facts.handshake && !originAllowed(policy, facts.handshake, namespace)) {
+    return failed(trace, "origin", denial("origin_not_allowed", policy.rules.origins));
+  }
 
   if (namespace.auth === "none") {
     if (trace)
@@ -82,6 +93,7 @@ export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace
   if (isTokenExpired(identity, policy.auth, facts.now)) {
     return failed(trace, "token", denial("token_expired", policy.rules.clockTolerance));
   }
+  if (facts.revoked === true) return failed(trace, "token", denial("revoked", issuerRule));
   if (trace) trace({ check: "token", outcome: "passed", rule: issuerRule, note: "verified, not expired" });
   return decideClaims(namespace, identity, trace);
 }

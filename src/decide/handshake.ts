@@ -2,7 +2,7 @@
  * The verdict on an HTTP handshake or WebSocket upgrade request: origin, then transport, then TLS
  * (DESIGN §1, §7). The caller reads the request; everything here is a fact it hands over.
  */
-import type { CompiledPolicy } from "../compile/types.js";
+import type { CompiledNamespace, CompiledPolicy } from "../compile/types.js";
 import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
 
 /** What the caller reads from the request. */
@@ -62,10 +62,19 @@ export function decideHandshake(policy: CompiledPolicy, facts: HandshakeFacts, t
  * admitted when the policy allows that, or for a browser's same-origin polling handshake
  * (`Sec-Fetch-Site: same-origin` on the first polling request, with a Host that is an allowed origin).
  */
-function originAllowed(policy: CompiledPolicy, facts: HandshakeFacts): boolean {
+export function originAllowed(
+  policy: CompiledPolicy,
+  facts: HandshakeFacts,
+  namespace?: CompiledNamespace,
+): boolean {
   const connection = policy.connection;
   if (facts.origin !== undefined) return connection.matchOrigin(facts.origin);
-  if (connection.allowMissingOrigin) return true;
+  // The handshake admits a missing Origin when the connection or any namespace does; a connect,
+  // only when the connection or its own namespace does (DESIGN §1.1, Missing Origin per namespace).
+  const allowMissing = namespace
+    ? connection.allowMissingOrigin || namespace.allowMissingOrigin === true
+    : connection.handshakeAllowsMissingOrigin;
+  if (allowMissing) return true;
   if (!facts.firstRequest || facts.transport !== "polling" || facts.secFetchSite !== "same-origin")
     return false;
   return facts.host !== undefined && connection.matchHost(facts.host, facts.secure ? "https" : "http");

@@ -6,8 +6,9 @@
  * guard judged, which this judges again under the policy in force.
  */
 import type { Socket } from "socket.io";
-import type { CompiledConnection, CompiledNamespace } from "../compile/types.js";
-import { isOriginAllowed, isSecureRequest, type HandshakeRequest } from "./handshake.js";
+import type { CompiledConnection, CompiledNamespace, CompiledPolicy } from "../compile/types.js";
+import { originAllowed, type HandshakeFacts } from "../decide/handshake.js";
+import { handshakeFacts, type HandshakeRequest } from "./handshake.js";
 
 /**
  * The handshake request of the connection `socket` came over, as the HTTP checks read requests.
@@ -30,39 +31,28 @@ function handshakeTransportOf(socket: Socket): string | undefined {
 }
 
 /**
- * True when a connection whose handshake had no Origin may join `namespace`: the connection allows
- * it everywhere, or the namespace does.
+ * The facts of the handshake request of the connection `socket` came over, for the connect's
+ * origin check (decide/'s `originAllowed` under the namespace's own missing-Origin rule).
  *
  * @example
- * missingOriginAllowedIn(policy.connection, policy.namespaces.get("/service"));
+ * decideConnect(policy, { namespace: "/chat", token, now, handshake: connectHandshakeFacts(policy.connection, socket) });
  */
-function missingOriginAllowedIn(
-  connection: CompiledConnection,
-  namespace: CompiledNamespace | undefined,
-): boolean {
-  return connection.allowMissingOrigin || namespace?.allowMissingOrigin === true;
+export function connectHandshakeFacts(connection: CompiledConnection, socket: Socket): HandshakeFacts {
+  return handshakeFacts(connection, handshakeRequestOf(socket), handshakeTransportOf(socket), true);
 }
 
 /**
  * True when the origin of the connection `socket` came over admits it to `namespace`: a present
- * Origin that is allowed, a browser's same-origin polling handshake, or no Origin where
- * {@link missingOriginAllowedIn} says so. A refusal is `origin_not_allowed` at the connect.
+ * Origin that is allowed, a browser's same-origin polling handshake, or no Origin where the
+ * connection or the namespace allows it. A refusal is `origin_not_allowed` at the connect.
  *
  * @example
- * if (!connectOriginAllowed(policy.connection, namespace, socket)) return refuseConnect(ctx, policy, socket, next, "origin_not_allowed");
+ * if (!connectOriginAllowed(policy, namespace, socket)) return refuseConnect(ctx, policy, socket, next, "origin_not_allowed");
  */
 export function connectOriginAllowed(
-  connection: CompiledConnection,
+  policy: CompiledPolicy,
   namespace: CompiledNamespace | undefined,
   socket: Socket,
 ): boolean {
-  const request = handshakeRequestOf(socket);
-  return isOriginAllowed(
-    connection,
-    request,
-    handshakeTransportOf(socket),
-    true,
-    isSecureRequest(connection, request),
-    missingOriginAllowedIn(connection, namespace),
-  );
+  return originAllowed(policy, connectHandshakeFacts(policy.connection, socket), namespace);
 }

@@ -11,7 +11,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { CompiledConnection } from "../compile/types.js";
+import type { CompiledConnection, CompiledPolicy } from "../compile/types.js";
+import { decideHandshake, type HandshakeFacts, type Verdict } from "../decide/index.js";
 import {
   DENIAL_CODES,
   DENIAL_MESSAGES,
@@ -42,49 +43,29 @@ const REFUSAL_BODIES = Object.fromEntries(
 ) as Record<DenialCode, string>;
 
 /**
- * Checks one handshake or upgrade request against `connection`: origin, then transport, then TLS.
- * `transport` is the request's `transport` query value; `firstRequest` is true for a plain HTTP
- * request that engine.io handles as a new handshake (no session id, or an empty one), never for an
- * upgrade. Returns the denial code, or undefined when the request may proceed.
+ * The facts decide/ reads from one handshake or upgrade request: its headers, `transport` query
+ * value, whether engine.io handles it as a new handshake, and whether it came over TLS (or from a
+ * trusted proxy that says so).
  *
  * @example
- * checkHandshake(policy.connection, req, "websocket", true); // "origin_not_allowed" for a foreign Origin
+ * decideHandshake(policy, handshakeFacts(policy.connection, req, "websocket", true)).code; // "origin_not_allowed" for a foreign Origin
  */
-export function checkHandshake(
+export function handshakeFacts(
   connection: CompiledConnection,
   req: HandshakeRequest,
   transport: string | undefined,
   firstRequest: boolean,
-): DenialCode | undefined {
-  const secure = isSecureRequest(connection, req);
-  if (!isOriginAllowed(connection, req, transport, firstRequest, secure)) return "origin_not_allowed";
-  if (transport === undefined || !connection.transports.has(transport as never))
-    return "transport_not_allowed";
-  if (connection.requireTls && !secure) return "tls_required";
-  return undefined;
-}
-
-/**
- * True when `connection` admits the request's origin: its Origin header matches an allowed origin,
- * or it has none and `allowMissing` says that is allowed, or it is a browser's same-origin polling
- * handshake. `secure` is {@link isSecureRequest}'s answer for the request. `allowMissing` defaults
- * to what the handshake allows (`allowMissingOrigin` on the connection or on some namespace); the
- * namespace connect passes its own answer.
- *
- * @example
- * isOriginAllowed(policy.connection, req, "polling", true, isSecureRequest(policy.connection, req));
- */
-export function isOriginAllowed(
-  connection: CompiledConnection,
-  req: HandshakeRequest,
-  transport: string | undefined,
-  firstRequest: boolean,
-  secure: boolean,
-  allowMissing: boolean = connection.handshakeAllowsMissingOrigin,
-): boolean {
-  const origin = req.headers.origin;
-  if (origin !== undefined) return connection.matchOrigin(origin);
-  return allowMissing || isSameOriginPolling(connection, req, transport, firstRequest, secure);
+): HandshakeFacts {
+  const headers = req.headers;
+  const secFetchSite = headers["sec-fetch-site"];
+  return {
+    origin: headers.origin,
+    host: headers.host,
+    secFetchSite: typeof secFetchSite === "string" ? secFetchSite : undefined,
+    transport,
+    firstRequest,
+    secure: isSecureRequest(connection, req),
+  };
 }
 
 /**
@@ -106,24 +87,7 @@ export function isSecureRequest(connection: CompiledConnection, req: HandshakeRe
 }
 
 /**
- * A browser's same-origin polling handshake carries no Origin: admitted when the browser says so
- * (`Sec-Fetch-Site: same-origin`, a header scripts cannot set) and the Host names an allowed origin.
- */
-function isSameOriginPolling(
-  connection: CompiledConnection,
-  req: HandshakeRequest,
-  transport: string | undefined,
-  firstRequest: boolean,
-  secure: boolean,
-): boolean {
-  if (!firstRequest || transport !== "polling" || req.headers["sec-fetch-site"] !== "same-origin")
-    return false;
-  const host = req.headers.host;
-  return typeof host === "string" && connection.matchHost(host, secure ? "https" : "http");
-}
-
-/**
- * The engine middleware enforcing {@link checkHandshake} with the policy in force.
+ * The engine middleware enforcing decide/'s {@link decideHandshake} with the policy in force.
  *
  * @example
  * io.engine.use(createHandshakeGuard(ctx));
@@ -137,14 +101,18 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
     const stage = firstRequest ? "handshake" : "upgrade";
     // Only a plain HTTP handshake can be a browser's same-origin polling request; an upgrade to the
     // polling transport is one engine.io closes, and never gets the missing-Origin exemption.
-    const connection = ctx.holder.current.connection;
-    const code = checkHandshake(connection, req, transport, firstRequest && !upgrade);
-    if (code === undefined) {
-      if (ctx.decisions.wantsAllows())
-        ctx.decisions.report(requestDecision(connection, req, "allowed", stage));
+    const policy = ctx.holder.current;
+    const connection = policy.connection;
+    const verdict = decideHandshake(
+      policy,
+      handshakeFacts(connection, req, transport, firstRequest && !upgrade),
+    );
+    const code = verdict.code;
+    if (code === "allowed") {
+      if (ctx.decisions.wantsAllows()) ctx.decisions.report(requestDecision(policy, req, verdict, stage));
       return next();
     }
-    if (ctx.decisions.wantsDenials()) ctx.decisions.report(requestDecision(connection, req, code, stage));
+    if (ctx.decisions.wantsDenials()) ctx.decisions.report(requestDecision(policy, req, verdict, stage));
     const denial = new SockguardDenial(code);
     if (upgrade) return refuseUpgrade(req.socket, code, () => next(denial));
     refusePolling(res, code);
@@ -153,13 +121,20 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
 }
 
 function requestDecision(
-  connection: CompiledConnection,
+  policy: CompiledPolicy,
   req: IncomingMessage,
-  code: DenialCode | "allowed",
+  verdict: Verdict,
   stage: "handshake" | "upgrade",
 ): Decision {
-  const address = clientAddress(connection, req);
-  return { allowed: code === "allowed", code, stage, ...(address === undefined ? {} : { address }) };
+  const address = clientAddress(policy.connection, req);
+  return {
+    allowed: verdict.code === "allowed",
+    code: verdict.code,
+    stage,
+    ...(address === undefined ? {} : { address }),
+    ...(verdict.rule === undefined ? {} : { rule: verdict.rule }),
+    policyVersion: policy.version,
+  };
 }
 
 /** 403 with the JSON body; engine.io then sees the response already sent and writes nothing more. */

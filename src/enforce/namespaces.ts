@@ -58,7 +58,7 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
   const policy = ctx.holder.current;
   const namespace = policy.namespaces.get(socket.nsp.name);
   if (!namespace) return refuseConnect(ctx, policy, socket, next, "namespace_not_allowed");
-  if (!connectOriginAllowed(policy.connection, namespace, socket))
+  if (!connectOriginAllowed(policy, namespace, socket))
     return refuseConnect(ctx, policy, socket, next, "origin_not_allowed");
   const revocations = ctx.revocations.generation;
   authenticate(socket.handshake, namespace, policy.auth, ctx.revocations).then(

@@ -4,7 +4,7 @@
  * disconnected.
  */
 import type { Socket } from "socket.io";
-import type { CompiledConnection, CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
+import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
 import type { DenialCode } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
@@ -56,14 +56,15 @@ export function stillAdmits(policy: CompiledPolicy, name: string, identity: Iden
  * uses now (a session that upgraded to WebSocket is judged on WebSocket).
  *
  * @example
- * if (!connectionStillAdmits(policy.connection, policy.namespaces.get(socket.nsp.name), socket)) disconnectWithDenial(socket, "policy_changed");
+ * if (!connectionStillAdmits(policy, policy.namespaces.get(socket.nsp.name), socket)) disconnectWithDenial(socket, "policy_changed");
  */
 export function connectionStillAdmits(
-  connection: CompiledConnection,
+  policy: CompiledPolicy,
   namespace: CompiledNamespace | undefined,
   socket: Socket,
 ): boolean {
-  if (!connectOriginAllowed(connection, namespace, socket)) return false;
+  const connection = policy.connection;
+  if (!connectOriginAllowed(policy, namespace, socket)) return false;
   if (!(connection.transports as ReadonlySet<string>).has(socket.conn.transport.name)) return false;
   return !connection.requireTls || isSecureRequest(connection, handshakeRequestOf(socket));
 }
@@ -83,7 +84,7 @@ export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): n
     "recheck",
     (socket, state) =>
       !stillAdmits(policy, socket.nsp.name, state.identity) ||
-      !connectionStillAdmits(policy.connection, policy.namespaces.get(socket.nsp.name), socket),
+      !connectionStillAdmits(policy, policy.namespaces.get(socket.nsp.name), socket),
   );
 }
 

@@ -86,9 +86,23 @@ describe("guard: origins at the handshake and on upgrades", () => {
         const response = await rawRequest(pollingHandshake(), { origin });
         assert.equal(response.status, 403);
         assert.deepEqual(JSON.parse(response.body), ORIGIN_REFUSED);
-        assert.deepEqual(decisions, [
-          { allowed: false, code: "origin_not_allowed", stage: "handshake", address: "127.0.0.1" },
-        ]);
+        assert.deepEqual(
+          decisions.map(({ rule, policyVersion, ...decision }) => ({
+            ...decision,
+            rule: rule?.path,
+            policyVersion: typeof policyVersion,
+          })),
+          [
+            {
+              allowed: false,
+              code: "origin_not_allowed",
+              stage: "handshake",
+              address: "127.0.0.1",
+              rule: "/connection/origins",
+              policyVersion: "string",
+            },
+          ],
+        );
       });
     }
 
