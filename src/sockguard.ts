@@ -6,11 +6,10 @@
  */
 import { resolve } from "node:path";
 import type { Server } from "socket.io";
+import { compileLoaded } from "./compile/compile-loaded.js";
+import { describeError, errorDiagnostic } from "./policy/error-diagnostic.js";
 import { createCompileContext } from "./compile/auth.js";
 import {
-  compileLoaded,
-  describeError,
-  errorDiagnostic,
   PolicyLoadError,
   refuseUnguardableSetup,
   SockguardGuard,

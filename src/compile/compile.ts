@@ -52,7 +52,13 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   });
 }
 
-function policyRules(rules: RuleLocator, auth: CompiledAuth): PolicyRules {
+/**
+ * The policy-wide rules (the keys that decide handshakes, sizes and token lifetimes), located once.
+ *
+ * @example
+ * policyRules(unlocatedRules(), auth).origins.path; // "/connection/origins"
+ */
+export function policyRules(rules: RuleLocator, auth: CompiledAuth): PolicyRules {
   const issuers = new Map<string, PolicyRules["origins"]>();
   for (const name of auth.issuers.keys()) issuers.set(name, rules.policyKey("auth", "issuers", name));
   return Object.freeze({

@@ -1,137 +1,124 @@
 /**
- * Authenticates a namespace connect, and a live socket's in-band renewal (`sockguard:reauth`), by
- * the rules of DESIGN §1:
- *
- * 1. the namespace's `auth` mode: `none` ignores tokens; `optional` without a token is anonymous;
- *    `required` without one is `token_missing`; a token that is present but bad is refused in every
- *    mode, never downgraded to anonymous;
- * 2. the token's unverified `iss` picks the issuer: an unknown `iss`, or an issuer the namespace does
- *    not list, is `issuer_not_allowed` (decided before any key is fetched);
- * 3. the issuer verifies the token (`token_invalid`, `token_expired`, `keys_unavailable`);
- * 4. `guard.revoke` has not revoked it (`revoked`), asked once the verification is done, so a
- *    revocation made while the keys were being fetched is seen;
- * 5. the namespace's `require` holds, or `claims_not_satisfied`. Anonymous fails any `require`.
+ * Authenticates a namespace connect, and a live socket's in-band renewal (`sockguard:reauth`):
+ * gathers the facts decide/'s {@link decideConnect} judges and asks it. The facts are the token the
+ * handshake carries (per `auth.tokenFrom`), what its issuer made of it ({@link presentedTokenFacts}:
+ * the issuer is picked by the token's unverified `iss` and refused before any key is fetched when
+ * the namespace does not trust it), and whether `guard.revoke` revoked it — asked once the
+ * verification is done, so a revocation made while the keys were being fetched is seen.
  */
 import type { Socket } from "socket.io";
-import { decodeJwt } from "jose";
 import type { RevocationStore } from "../cluster/revocation-store.js";
+import type { CompiledPolicy, Identity } from "../compile/types.js";
+import {
+  ABSENT_TOKEN,
+  ALLOWED,
+  decideConnect,
+  presentedTokenFacts,
+  UNREADABLE_TOKEN,
+  type HandshakeFacts,
+  type TokenFact,
+  type Verdict,
+} from "../decide/index.js";
 import type { DenialCode } from "../decisions.js";
-import type { CompiledAuth, CompiledNamespace, Identity } from "../compile/types.js";
 import { findToken, tokenFromClientValue } from "./token-source.js";
 
 type Handshake = Socket["handshake"];
 
-/** The outcome of authenticating a namespace connect: an identity, anonymous (no identity), or a denial. */
-export type AuthOutcome =
-  { readonly ok: true; readonly identity?: Identity } | { readonly ok: false; readonly code: DenialCode };
+/** A connect's verdict, and the verified identity when it admits a token. */
+export interface ConnectOutcome {
+  readonly verdict: Verdict;
+  readonly identity?: Identity;
+}
 
 /** An outcome that, when ok, always carries an identity (a verified token). */
 export type VerifiedOutcome =
   { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly code: DenialCode };
 
-const ANONYMOUS: AuthOutcome = Object.freeze({ ok: true });
-
 /**
- * Finds the token in the handshake (per `auth.tokenFrom`), verifies it with the issuer its `iss`
- * names, asks `revocations`, checks the namespace's `issuers` and `require`. Never throws.
+ * Judges a connect to `namespaceName` under `policy`. `handshake` is the connection's first request
+ * as decide/ reads it, for the namespace's origin rule; omitted, the origin is not judged here.
+ * Never throws.
  *
  * @example
- * io.of("/chat").use((socket, next) => {
- *   authenticate(socket.handshake, namespace, auth, revocations).then((outcome) =>
- *     outcome.ok ? next() : next(new SockguardDenial(outcome.code)),
- *   );
- * });
+ * const { verdict, identity } = await authenticate(socket.handshake, policy, socket.nsp.name, revocations);
+ * if (verdict !== ALLOWED) next(new SockguardDenial(verdict.code));
  */
 export async function authenticate(
   handshake: Handshake,
-  namespace: CompiledNamespace,
-  auth: CompiledAuth,
+  policy: CompiledPolicy,
+  namespaceName: string,
   revocations: RevocationStore,
-): Promise<AuthOutcome> {
+  handshakeFacts?: HandshakeFacts,
+): Promise<ConnectOutcome> {
+  const namespace = policy.namespaces.get(namespaceName);
+  let token: TokenFact = ABSENT_TOKEN;
+  let revoked = false;
   try {
-    if (namespace.auth === "none") return ANONYMOUS;
-    const lookup = findToken(handshake, auth.tokenFrom);
-    if (lookup.kind === "invalid") return denied("token_invalid");
-    if (lookup.kind === "absent") {
-      if (namespace.auth === "required") return denied("token_missing");
-      return namespace.require && !namespace.require(undefined) ? denied("claims_not_satisfied") : ANONYMOUS;
+    if (namespace && namespace.auth !== "none") {
+      const lookup = findToken(handshake, policy.auth.tokenFrom);
+      token =
+        lookup.kind === "invalid"
+          ? UNREADABLE_TOKEN
+          : lookup.kind === "absent"
+            ? ABSENT_TOKEN
+            : await presentedTokenFacts(policy, namespaceName, lookup.token);
     }
-    return await verifyForNamespace(lookup.token, namespace, auth, revocations);
+    if (token.kind === "verified") revoked = await revocations.isRevoked(token.identity, Date.now());
   } catch {
-    return denied("token_invalid");
+    token = UNREADABLE_TOKEN;
   }
+  const verdict = decideConnect(policy, {
+    namespace: namespaceName,
+    token,
+    now: Date.now(),
+    revoked,
+    ...(handshakeFacts ? { handshake: handshakeFacts } : {}),
+  });
+  return verdict === ALLOWED && token.kind === "verified"
+    ? { verdict, identity: token.identity }
+    : { verdict };
 }
 
 /**
  * Verifies the token a live socket sent with `sockguard:reauth` (`{ token }`; a raw token or
- * `Bearer <token>`): the connect rules, including the namespace's `issuers` and `require`, and it
- * must come from the same issuer (`issuer_not_allowed` otherwise) and name the same, present
- * subject (`token_invalid` otherwise, also when either side has no `sub`); a revoked token is
- * `revoked`. Never throws.
+ * `Bearer <token>`): the connect rules of its namespace, and it must come from the same issuer
+ * (`issuer_not_allowed` otherwise) and name the same, present subject (`token_invalid` otherwise,
+ * also when either side has no `sub`). Never throws.
  *
  * @example
- * socket.on("sockguard:reauth", async ({ token }, ack) => {
- *   const outcome = await verifyReauthToken(token, namespace, auth, revocations, current);
- *   ack(outcome.ok ? { ok: true, expiresAt: outcome.identity.expiresAt } : { error: denialBody(outcome.code) });
- * });
+ * const outcome = await verifyReauthToken(token, policy, socket.nsp.name, revocations, current);
+ * ack(outcome.ok ? { ok: true, expiresAt: outcome.identity.expiresAt } : { error: denialBody(outcome.code) });
  */
 export async function verifyReauthToken(
   token: unknown,
-  namespace: CompiledNamespace,
-  auth: CompiledAuth,
+  policy: CompiledPolicy,
+  namespaceName: string,
   revocations: RevocationStore,
   current: Identity,
 ): Promise<VerifiedOutcome> {
+  const candidate = tokenFromClientValue(token);
+  if (candidate === undefined) return denied("token_invalid");
+  let fact: TokenFact;
+  let revoked = false;
   try {
-    const candidate = tokenFromClientValue(token);
-    if (candidate === undefined) return denied("token_invalid");
-    const outcome = await verifyForNamespace(candidate, namespace, auth, revocations);
-    if (!outcome.ok) return outcome;
-    const identity = outcome.identity;
-    if (identity.issuer !== current.issuer) return denied("issuer_not_allowed");
-    if (identity.subject === undefined || identity.subject !== current.subject)
-      return denied("token_invalid");
-    return { ok: true, identity };
+    fact = await presentedTokenFacts(policy, namespaceName, candidate);
+    if (fact.kind === "verified") revoked = await revocations.isRevoked(fact.identity, Date.now());
   } catch {
     return denied("token_invalid");
   }
-}
-
-async function verifyForNamespace(
-  token: string,
-  namespace: CompiledNamespace,
-  auth: CompiledAuth,
-  revocations: RevocationStore,
-): Promise<VerifiedOutcome> {
-  const iss = unverifiedIssuer(token);
-  if (iss === undefined) return denied("token_invalid");
-  const issuer = auth.issuersByIss.get(iss);
-  if (!issuer || !namespace.issuers.has(issuer.name)) return denied("issuer_not_allowed");
-  const result = await issuer.verify(token);
-  if (!result.ok) return result;
-  if (await revocations.isRevoked(result.identity, Date.now())) return denied("revoked");
-  if (namespace.require && !namespace.require(result.identity.claims)) return denied("claims_not_satisfied");
-  return result;
-}
-
-/**
- * The `iss` a token claims, read before verifying it so the right keys can be picked: jose's
- * `decodeJwt` throws on anything that is not a well-formed JWT, which is `token_invalid`. A token
- * without a string `iss` cannot name an issuer and is invalid too.
- */
-function unverifiedIssuer(token: string): string | undefined {
-  try {
-    const { iss } = decodeJwt(token);
-    return typeof iss === "string" ? iss : undefined;
-  } catch {
-    return undefined;
-  }
+  const verdict = decideConnect(policy, { namespace: namespaceName, token: fact, now: Date.now(), revoked });
+  if (verdict.code !== "allowed") return denied(verdict.code);
+  if (fact.kind !== "verified") return denied("token_invalid");
+  const identity = fact.identity;
+  if (identity.issuer !== current.issuer) return denied("issuer_not_allowed");
+  if (identity.subject === undefined || identity.subject !== current.subject) return denied("token_invalid");
+  return { ok: true, identity };
 }
 
 type Denied = { readonly ok: false; readonly code: DenialCode };
 const DENIALS = new Map<DenialCode, Denied>();
 
-/** One frozen outcome per code, so a refused connect allocates nothing for its answer. */
+/** One frozen outcome per code, so a refused renewal allocates nothing for its answer. */
 function denied(code: DenialCode): Denied {
   let outcome = DENIALS.get(code);
   if (!outcome) {

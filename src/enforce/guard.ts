@@ -7,16 +7,16 @@
  * ({@link SockguardGuard.swapPolicy}). Where new policies come from (a watched file, a policy
  * object) is a {@link PolicyFollower} that `sockguard()` attaches.
  */
+import { compileLoaded } from "../compile/compile-loaded.js";
+import { describeError } from "../policy/error-diagnostic.js";
 import { EventEmitter } from "node:events";
 import type { Server } from "socket.io";
 import { isRevokedBy } from "../cluster/revocation-entry.js";
 import { MemoryRevocationStore } from "../cluster/memory-revocation-store.js";
 import { warmIssuerKeys, type CompileContext } from "../compile/auth.js";
-import { compilePolicy } from "../compile/compile.js";
-import { PolicyCompileError } from "../compile/compile-error.js";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { Decision } from "../decisions.js";
-import { POLICY_OBJECT_FILE, formatDiagnostic, hasErrors, type Diagnostic } from "../policy/diagnostic.js";
+import { formatDiagnostic, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { Policy } from "../policy/types.js";
 import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context.js";
@@ -122,32 +122,6 @@ export class PolicyLoadError extends Error {
     );
     this.name = "PolicyLoadError";
     this.diagnostics = diagnostics;
-  }
-}
-
-/** A compiled policy, or the diagnostics saying why there is none. */
-export type CompileOutcome =
-  | { readonly ok: true; readonly compiled: CompiledPolicy }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
-
-/**
- * Compiles a load result, turning a load with errors or a compile failure into diagnostics.
- *
- * @example
- * const outcome = compileLoaded(await loadPolicy(path), context);
- * if (!outcome.ok) throw new PolicyLoadError(outcome.diagnostics);
- */
-export function compileLoaded(result: PolicyLoadResult, context: CompileContext): CompileOutcome {
-  if (hasErrors(result.diagnostics) || !result.policy) return { ok: false, diagnostics: result.diagnostics };
-  try {
-    return { ok: true, compiled: compilePolicy(result, context) };
-  } catch (error) {
-    const file = result.files[0] ?? POLICY_OBJECT_FILE;
-    const path = error instanceof PolicyCompileError ? error.path : [];
-    return {
-      ok: false,
-      diagnostics: [...result.diagnostics, errorDiagnostic(file, path, describeError(error))],
-    };
   }
 }
 
@@ -322,17 +296,6 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       }
     }
   }
-}
-
-/** A diagnostic for a problem that has no position in a file (a file that cannot be read, a compile error). */
-export function errorDiagnostic(file: string, path: readonly string[], message: string): Diagnostic {
-  const pointer = path.map((key) => `/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
-  return { file, line: 0, col: 0, path: pointer, message, severity: "error" };
-}
-
-/** An error's message, for logs and diagnostics. */
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 const defaultLogger: Logger = {

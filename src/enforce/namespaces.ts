@@ -6,10 +6,10 @@
  * no other socket removes the child, so refused clients cannot pile up namespaces.
  */
 import type { Namespace, Socket } from "socket.io";
-import { SockguardDenial, type DenialCode } from "../decisions.js";
+import { SockguardDenial, type DenialCode, type Rule } from "../decisions.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { authenticate } from "./authenticate.js";
-import { connectOriginAllowed } from "./connect-origin.js";
+import { connectHandshakeFacts, connectOriginAllowed } from "./connect-origin.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { guardSocketEvents } from "./events.js";
@@ -61,14 +61,16 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
   if (!connectOriginAllowed(policy, namespace, socket))
     return refuseConnect(ctx, policy, socket, next, "origin_not_allowed");
   const revocations = ctx.revocations.generation;
-  authenticate(socket.handshake, namespace, policy.auth, ctx.revocations).then(
-    (outcome) => {
+  const handshake = connectHandshakeFacts(policy.connection, socket);
+  authenticate(socket.handshake, policy, socket.nsp.name, ctx.revocations, handshake).then(
+    ({ verdict, identity }) => {
       // A reload or a revoke while the token was being verified: judge again, wholly under the new
       // policy and revocations (neither reached this socket, which is not connected yet).
       if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
         return judgeConnect(ctx, socket, next);
-      if (!outcome.ok) return refuseConnect(ctx, policy, socket, next, outcome.code);
-      admit(ctx, socket, policy, outcome.identity);
+      if (verdict.code !== "allowed")
+        return refuseConnect(ctx, policy, socket, next, verdict.code, verdict.rule);
+      admit(ctx, socket, policy, identity);
       next();
     },
     () => refuseConnect(ctx, policy, socket, next, "token_invalid"),
@@ -98,8 +100,10 @@ function refuseConnect(
   socket: Socket,
   next: (err?: Error) => void,
   code: DenialCode,
+  rule?: Rule,
 ): void {
-  if (ctx.decisions.wantsDenials()) ctx.decisions.report(socketDecision(ctx, socket, code, "connect"));
+  if (ctx.decisions.wantsDenials())
+    ctx.decisions.report(socketDecision(ctx, socket, code, "connect", { rule }));
   const namespace = socket.nsp;
   // This socket is the only one connecting and none is connected: the child exists only for it.
   if (namespace.sockets.size === 0 && connectingCount(namespace) <= 1)

@@ -64,7 +64,7 @@ function judgeReauth(
   }
   const token: unknown = (payload as { token?: unknown }).token;
   const revocations = ctx.revocations.generation;
-  void verifyReauthToken(token, namespace, policy.auth, ctx.revocations, current).then((outcome) => {
+  void verifyReauthToken(token, policy, socket.nsp.name, ctx.revocations, current).then((outcome) => {
     if (!socket.connected) return;
     // The policy, the identity or the revocations changed while the token was verified: judge again
     // from the start (the same attempt, so the interval does not apply again).

@@ -12,7 +12,8 @@ import { SockguardDenial, type DenialCode } from "../../../src/decisions.js";
 import { authenticate } from "../../../src/enforce/authenticate.js";
 import { MemoryRevocationStore } from "../../../src/cluster/memory-revocation-store.js";
 import type { CompiledAuth, CompiledNamespace, Identity } from "../../../src/compile/types.js";
-import { unlocatedNamespaceRules } from "../../../src/compile/rules.js";
+import type { ClaimsRequirement } from "../../../src/policy/types.js";
+import { handBuiltNamespace, policyWith } from "../../helpers/stage-policy.js";
 
 export type ConnectResult =
   | { readonly connected: true; readonly identity?: Identity }
@@ -53,9 +54,10 @@ export async function startAuthHarness(
     },
   };
   io.use((socket, next) => {
-    authenticate(socket.handshake, harness.namespace, harness.auth, revocations).then(
+    const policy = policyWith(harness.namespace, harness.auth);
+    authenticate(socket.handshake, policy, harness.namespace.name, revocations).then(
       (outcome) => {
-        if (!outcome.ok) return next(new SockguardDenial(outcome.code));
+        if (outcome.verdict.code !== "allowed") return next(new SockguardDenial(outcome.verdict.code));
         identities.set(socket.id, outcome.identity);
         next();
       },
@@ -132,15 +134,7 @@ function connectOnce(
 export function compiledNamespace(
   auth: CompiledNamespace["auth"],
   issuers: readonly string[],
-  require?: CompiledNamespace["require"],
+  require?: ClaimsRequirement,
 ): CompiledNamespace {
-  return {
-    name: "/",
-    auth,
-    issuers: new Set(issuers),
-    ...(require ? { require } : {}),
-    unknownEvents: "reject",
-    events: new Map(),
-    rules: unlocatedNamespaceRules("/"),
-  };
+  return handBuiltNamespace("/", auth, issuers, require);
 }

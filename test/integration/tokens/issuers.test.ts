@@ -325,11 +325,7 @@ describe("verifying tokens from several issuers", () => {
 
   describe("namespace claims requirements", () => {
     it("admits only tokens whose claims satisfy the namespace's require", async () => {
-      harness.namespace = compiledNamespace(
-        "required",
-        ["idp"],
-        compileClaimsRequirement({ scope: "chat:read" }),
-      );
+      harness.namespace = compiledNamespace("required", ["idp"], { scope: "chat:read" });
       const reader = await signWith(rsa, idpClaims({ scope: "profile chat:read" }));
       const outsider = await signWith(rsa, idpClaims({ scope: "profile" }));
       assert.equal((await connectWith(reader)).connected, true);

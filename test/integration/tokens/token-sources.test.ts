@@ -211,11 +211,7 @@ describe("finding the token in a real Socket.IO handshake", () => {
     });
 
     it("`optional` without a token fails any require", async () => {
-      harness.namespace = compiledNamespace(
-        "optional",
-        ["services"],
-        compileClaimsRequirement({ role: "admin" }),
-      );
+      harness.namespace = compiledNamespace("optional", ["services"], { role: "admin" });
       assert.deepEqual(await harness.connect(), { connected: false, code: "claims_not_satisfied" });
     });
 

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { compileAuth, createCompileContext } from "../../../src/compile/auth.js";
-import { compileClaimsRequirement } from "../../../src/compile/claims.js";
-import { unlocatedNamespaceRules } from "../../../src/compile/rules.js";
-import type { CompiledAuth, CompiledNamespace, Identity } from "../../../src/compile/types.js";
+import type { CompiledAuth, CompiledPolicy, Identity } from "../../../src/compile/types.js";
 import { MemoryRevocationStore } from "../../../src/cluster/memory-revocation-store.js";
 import { verifyReauthToken } from "../../../src/enforce/authenticate.js";
+import { handBuiltNamespace, policyWith } from "../../helpers/stage-policy.js";
 import { claimsFor, createSecret, epoch, signWithSecret } from "../../helpers/tokens.js";
 
 const SERVICES = "urn:example:services";
@@ -18,15 +17,8 @@ describe("verifying a sockguard:reauth token", () => {
   let auth: CompiledAuth;
   let current: Identity;
   const revocations = new MemoryRevocationStore();
-  const namespace = (issuers: string[], require?: Record<string, string>): CompiledNamespace => ({
-    name: "/jobs",
-    auth: "required",
-    issuers: new Set(issuers),
-    ...(require ? { require: compileClaimsRequirement(require) } : {}),
-    unknownEvents: "reject",
-    events: new Map(),
-    rules: unlocatedNamespaceRules("/jobs"),
-  });
+  const namespace = (issuers: string[], require?: Record<string, string>): CompiledPolicy =>
+    policyWith(handBuiltNamespace("/jobs", "required", issuers, require), auth);
   const services = (claims = {}) => signWithSecret(servicesSecret, claimsFor(SERVICES, undefined, claims));
 
   before(async () => {
@@ -51,7 +43,7 @@ describe("verifying a sockguard:reauth token", () => {
     const outcome = await verifyReauthToken(
       await services({ sub: "worker-7", exp, tier: 2 }),
       namespace(["services"]),
-      auth,
+      "/jobs",
       revocations,
       current,
     );
@@ -64,7 +56,7 @@ describe("verifying a sockguard:reauth token", () => {
     const outcome = await verifyReauthToken(
       `Bearer ${await services({ sub: "worker-7" })}`,
       namespace(["services"]),
-      auth,
+      "/jobs",
       revocations,
       current,
     );
@@ -75,7 +67,7 @@ describe("verifying a sockguard:reauth token", () => {
     const outcome = await verifyReauthToken(
       await services({ sub: "worker-8" }),
       namespace(["services"]),
-      auth,
+      "/jobs",
       revocations,
       current,
     );
@@ -85,13 +77,13 @@ describe("verifying a sockguard:reauth token", () => {
   it("refuses a token without sub, and a socket whose identity has none", async () => {
     const { sub: _sub, ...withoutSub } = claimsFor(SERVICES, undefined);
     const noSub = await signWithSecret(servicesSecret, withoutSub);
-    assert.deepEqual(await verifyReauthToken(noSub, namespace(["services"]), auth, revocations, current), {
+    assert.deepEqual(await verifyReauthToken(noSub, namespace(["services"]), "/jobs", revocations, current), {
       ok: false,
       code: "token_invalid",
     });
     const { subject: _subject, ...anonymousSubject } = current;
     assert.deepEqual(
-      await verifyReauthToken(noSub, namespace(["services"]), auth, revocations, anonymousSubject),
+      await verifyReauthToken(noSub, namespace(["services"]), "/jobs", revocations, anonymousSubject),
       {
         ok: false,
         code: "token_invalid",
@@ -102,7 +94,7 @@ describe("verifying a sockguard:reauth token", () => {
   it("refuses the same sub from another issuer", async () => {
     const other = await signWithSecret(batchSecret, claimsFor(BATCH, undefined, { sub: "worker-7" }));
     assert.deepEqual(
-      await verifyReauthToken(other, namespace(["services", "batch"]), auth, revocations, current),
+      await verifyReauthToken(other, namespace(["services", "batch"]), "/jobs", revocations, current),
       {
         ok: false,
         code: "issuer_not_allowed",
@@ -112,12 +104,18 @@ describe("verifying a sockguard:reauth token", () => {
 
   it("applies the namespace's issuers and require", async () => {
     const token = await services({ sub: "worker-7", role: "reader" });
-    assert.deepEqual(await verifyReauthToken(token, namespace(["batch"]), auth, revocations, current), {
+    assert.deepEqual(await verifyReauthToken(token, namespace(["batch"]), "/jobs", revocations, current), {
       ok: false,
       code: "issuer_not_allowed",
     });
     assert.deepEqual(
-      await verifyReauthToken(token, namespace(["services"], { role: "writer" }), auth, revocations, current),
+      await verifyReauthToken(
+        token,
+        namespace(["services"], { role: "writer" }),
+        "/jobs",
+        revocations,
+        current,
+      ),
       {
         ok: false,
         code: "claims_not_satisfied",
@@ -127,18 +125,24 @@ describe("verifying a sockguard:reauth token", () => {
 
   it("refuses an expired token with token_expired", async () => {
     const expired = await services({ sub: "worker-7", exp: epoch(-60) });
-    assert.deepEqual(await verifyReauthToken(expired, namespace(["services"]), auth, revocations, current), {
-      ok: false,
-      code: "token_expired",
-    });
+    assert.deepEqual(
+      await verifyReauthToken(expired, namespace(["services"]), "/jobs", revocations, current),
+      {
+        ok: false,
+        code: "token_expired",
+      },
+    );
   });
 
   it("refuses whatever else a client sends, without throwing", async () => {
     for (const token of [undefined, null, "", 42, { token: "x" }, "garbage", "A".repeat(100 * 1024)]) {
-      assert.deepEqual(await verifyReauthToken(token, namespace(["services"]), auth, revocations, current), {
-        ok: false,
-        code: "token_invalid",
-      });
+      assert.deepEqual(
+        await verifyReauthToken(token, namespace(["services"]), "/jobs", revocations, current),
+        {
+          ok: false,
+          code: "token_invalid",
+        },
+      );
     }
   });
 });
