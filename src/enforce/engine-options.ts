@@ -7,11 +7,16 @@
  * the server was created with. Some things are fixed when the engine starts and are reported as
  * warnings instead: the WebSocket server exists only if `websocket` was allowed then, and its frame
  * limit is the `maxHttpBufferSize` of that moment.
+ *
+ * A transport the policy removes stays in the engine's list while the connections the guard is
+ * closing on it finish (capped): engine.io refuses every request of a transport not in the list,
+ * and a polling connection's last packets go out on its next request.
  */
 import type { Server } from "socket.io";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { TransportName } from "../policy/types.js";
 import type { Logger } from "./context.js";
+import type { ClosingConnections } from "./feedback.js";
 
 const ENGINE_DEFAULT_TRANSPORTS: readonly TransportName[] = ["polling", "websocket"];
 const ENGINE_DEFAULT_BUFFER = 1_000_000;
@@ -44,7 +49,8 @@ export function engineBufferFor(maxPayload: number): number {
  *
  * @example
  * const engineOptions = new EngineOptions(io, logger);
- * engineOptions.apply(policy);          // at start and after every reload
+ * engineOptions.apply(policy);          // at start
+ * engineOptions.apply(policy, closing); // after a reload, with the connections it is closing
  * engineOptions.engineAttached();       // when attach()/listen() created the engine later
  */
 export class EngineOptions {
@@ -55,6 +61,8 @@ export class EngineOptions {
   /** Whether the engine registered its WebSocket upgrade handling when it was attached (unknown before). */
   #websocketAtAttach: boolean | undefined;
   #policy: CompiledPolicy | undefined;
+  /** Connections being closed, whose transports stay in the engine's list until they have closed. */
+  readonly #closing = new Set<ClosingConnections>();
 
   constructor(io: Server, logger: Logger) {
     this.#io = io;
@@ -66,12 +74,22 @@ export class EngineOptions {
     if (engine) this.#websocketAtAttach = this.#appTransports.includes("websocket");
   }
 
-  /** Sets the engine's options for `policy`, and warns about what only a restart can change. */
-  apply(policy: CompiledPolicy): void {
+  /**
+   * Sets the engine's options for `policy`, and warns about what only a restart can change. The
+   * transports of `closing` stay open until its connections have closed.
+   */
+  apply(policy: CompiledPolicy, closing?: ClosingConnections): void {
     this.#policy = policy;
+    if (closing && closing.transports.size > 0 && !this.#closing.has(closing)) {
+      this.#closing.add(closing);
+      void closing.closed.then(() => {
+        this.#closing.delete(closing);
+        if (this.#policy) this.#target().transports = this.#withClosing(this.#policyTransports(this.#policy));
+      });
+    }
     const engine = this.#engine();
-    const target = engine?.opts ?? (this.#io._opts as EngineOptionBag);
-    const transports = policy.connection.transportList.filter((name) => this.#appTransports.includes(name));
+    const target = this.#target();
+    const transports = this.#policyTransports(policy);
     for (const name of policy.connection.transportList) {
       if (!this.#appTransports.includes(name)) {
         this.#logger.warn(
@@ -79,7 +97,7 @@ export class EngineOptions {
         );
       }
     }
-    target.transports = transports;
+    target.transports = this.#withClosing(transports);
     target.maxHttpBufferSize = Math.max(this.#appBuffer, engineBufferFor(policy.connection.maxPayload));
     if (transports.includes("webtransport")) {
       this.#logger.warn(
@@ -88,6 +106,26 @@ export class EngineOptions {
     }
     if (engine && transports.includes("websocket"))
       this.#warnAboutWebSocket(engine, policy.connection.maxPayload);
+  }
+
+  /** The policy's transports that the app allowed, in the policy's order. */
+  #policyTransports(policy: CompiledPolicy): TransportName[] {
+    return policy.connection.transportList.filter((name) => this.#appTransports.includes(name));
+  }
+
+  /** `transports`, plus those of connections the guard is still closing. */
+  #withClosing(transports: readonly TransportName[]): TransportName[] {
+    const open = [...transports];
+    for (const closing of this.#closing) {
+      for (const name of this.#appTransports) {
+        if (closing.transports.has(name) && !open.includes(name)) open.push(name);
+      }
+    }
+    return open;
+  }
+
+  #target(): EngineOptionBag {
+    return this.#engine()?.opts ?? (this.#io._opts as EngineOptionBag);
   }
 
   /** Called once the engine exists (after a later `attach()`/`listen()`): re-applies the policy in force. */

@@ -84,3 +84,52 @@ export function closeConnectionWithDenial(client: Socket["client"], code: Denial
   // `next(err)`, is queued by then and goes out before the close.
   process.nextTick(() => client.conn.close());
 }
+
+/**
+ * How long a reload keeps a removed transport in the engine's `transports` for the connections it
+ * is closing on it. A polling connection's DISCONNECT goes out on the client's next poll, which
+ * engine.io refuses (400, `transport error`, and socket.io-client reconnects) once the transport
+ * is gone. New handshakes on it are refused by the guard's own check meanwhile.
+ */
+export const CLOSING_TRANSPORT_CAP_MS = 2000;
+
+/** Connections the guard is closing, as the engine's options need to know them. */
+export interface ClosingConnections {
+  /** The transports they are on. */
+  readonly transports: ReadonlySet<string>;
+  /** Settles once every one of them has closed, or after {@link CLOSING_TRANSPORT_CAP_MS}. */
+  readonly closed: Promise<void>;
+}
+
+/**
+ * {@link closeConnectionWithDenial} for each of `clients`, and what the engine must keep open
+ * until they have closed: their transports, and when that is.
+ *
+ * @example
+ * const closing = closeConnectionsWithDenial(refused, "policy_changed");
+ * engineOptions.apply(policy, closing);
+ */
+export function closeConnectionsWithDenial(
+  clients: Iterable<Socket["client"]>,
+  code: DenialCode,
+): ClosingConnections {
+  const transports = new Set<string>();
+  const closes: Promise<void>[] = [];
+  for (const client of clients) {
+    const conn = client.conn;
+    if (conn.readyState === "closed") continue;
+    transports.add(conn.transport.name);
+    closes.push(new Promise((resolve) => conn.once("close", () => resolve())));
+    closeConnectionWithDenial(client, code);
+  }
+  if (closes.length === 0) return { transports, closed: Promise.resolve() };
+  let timer: NodeJS.Timeout | undefined;
+  const cap = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, CLOSING_TRANSPORT_CAP_MS);
+    timer.unref();
+  });
+  const closed = Promise.race([Promise.all(closes).then(() => undefined), cap]).finally(() =>
+    clearTimeout(timer),
+  );
+  return { transports, closed };
+}

@@ -210,14 +210,15 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   }
 
   /**
-   * Puts `compiled` in force: one assignment of the holder, then the engine's options, the live
-   * sockets it no longer admits, and the expiry timers of those it keeps.
+   * Puts `compiled` in force: one assignment of the holder, then the live sockets it no longer
+   * admits, the engine's options (a removed transport stays open for the connections being closed
+   * on it), and the expiry timers of the sockets it keeps.
    */
   swapPolicy(compiled: CompiledPolicy): void {
     this.#holder.current = compiled;
-    this.#engineOptions.apply(compiled);
+    const closing = recheckLiveSockets(this.#ctx, compiled);
+    this.#engineOptions.apply(compiled, closing);
     warmIssuerKeys(compiled.auth);
-    recheckLiveSockets(this.#ctx, compiled);
     forEachGuardedSocket(this.#ctx, (socket, state) =>
       watchTokenExpiry(this.#ctx, socket, state, compiled.auth),
     );

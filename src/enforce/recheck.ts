@@ -1,14 +1,15 @@
 /**
  * Live sockets against a new policy, and `guard.revoke`: each admitted socket whose connection
  * (origin, transport, TLS), namespace, issuer or claims the policy no longer accepts is told why and
- * disconnected.
+ * disconnected (DISCONNECT, so the client sees `io server disconnect` and does not reconnect on its
+ * own); a refused connection is closed after that.
  */
 import type { Socket } from "socket.io";
 import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
 import type { DenialCode } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
-import { disconnectWithDenial } from "./feedback.js";
+import { closeConnectionsWithDenial, disconnectWithDenial, type ClosingConnections } from "./feedback.js";
 import { connectOriginAllowed, handshakeRequestOf } from "./connect-origin.js";
 import { isSecureRequest } from "./handshake.js";
 import type { SocketState } from "./socket-state.js";
@@ -70,22 +71,24 @@ export function connectionStillAdmits(
 }
 
 /**
- * Disconnects, with `policy_changed`, every admitted socket that `policy` no longer admits.
- * Returns how many were disconnected.
+ * Disconnects, with `policy_changed`, every admitted socket that `policy` no longer admits. A socket
+ * whose connection (origin, transport, TLS) is refused has its whole Engine.IO connection closed
+ * once the notice and DISCONNECT have gone out: nothing else may reach the server over it. Returns
+ * those connections, for the engine to keep their transport open until they have closed.
  *
  * @example
  * holder.current = compiled;
- * recheckLiveSockets(ctx, compiled);
+ * engineOptions.apply(compiled, recheckLiveSockets(ctx, compiled));
  */
-export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): number {
-  return disconnectMatching(
-    ctx,
-    "policy_changed",
-    "recheck",
-    (socket, state) =>
-      !stillAdmits(policy, socket.nsp.name, state.identity) ||
-      !connectionStillAdmits(policy, policy.namespaces.get(socket.nsp.name), socket),
-  );
+export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): ClosingConnections {
+  const refusedConnections = new Set<Socket["client"]>();
+  disconnectMatching(ctx, "policy_changed", "recheck", (socket, state) => {
+    if (connectionStillAdmits(policy, policy.namespaces.get(socket.nsp.name), socket))
+      return !stillAdmits(policy, socket.nsp.name, state.identity);
+    refusedConnections.add(socket.client);
+    return true;
+  });
+  return closeConnectionsWithDenial(refusedConnections, "policy_changed");
 }
 
 /**

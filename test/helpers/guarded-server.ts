@@ -3,8 +3,12 @@
  * guard is in place before the server listens, every decision it reports is collected, and the
  * guard is closed with the server.
  */
-import { sockguard, type Decision, type Guard, type SockguardOptions } from "../../src/index.js";
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sockguard, type Decision, type Guard, type Policy, type SockguardOptions } from "../../src/index.js";
 import type { Cleanup } from "./cleanup.js";
+import { writePolicyFiles } from "./policy-files.js";
 import { startTestServer, type TestServer, type TestServerOptions } from "./socket-server.js";
 
 export interface GuardedServer extends TestServer {
@@ -38,4 +42,28 @@ export async function startGuardedServer(
   });
   if (!guarded) throw new Error("the guard was not started before the server listened");
   return { ...server, guard: guarded, decisions };
+}
+
+export interface ReloadableServer extends GuardedServer {
+  /** Writes `policy` over the policy file and puts it in force with guard.reload(); fails if it did not change. */
+  reloadWith(policy: Policy): Promise<void>;
+}
+
+/**
+ * A guarded server whose policy is a real file (not watched), reloaded on demand.
+ *
+ * @example
+ * const server = await startReloadableServer(cleanup, policy);
+ * await server.reloadWith({ ...policy, connection: { transports: ["websocket"] } });
+ */
+export async function startReloadableServer(cleanup: Cleanup, policy: Policy): Promise<ReloadableServer> {
+  const dir = await writePolicyFiles(cleanup, { "policy.yaml": JSON.stringify(policy, null, 2) });
+  const policyFile = join(dir, "policy.yaml");
+  const server = await startGuardedServer(cleanup, { policy: policyFile, watch: false });
+  const reloadWith = async (next: Policy): Promise<void> => {
+    await writeFile(policyFile, JSON.stringify(next, null, 2));
+    const outcome = await server.guard.reload();
+    assert.equal(outcome.ok && outcome.changed, true, "the edit was not put in force");
+  };
+  return { ...server, reloadWith };
 }

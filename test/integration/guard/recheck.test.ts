@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Socket as ClientSocket } from "socket.io-client";
-import type { Decision, Guard, Policy } from "../../../src/index.js";
+import type { Decision, Policy } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply, type ClientOptions } from "../../helpers/clients.js";
-import { writePolicyFiles } from "../../helpers/policy-files.js";
-import { startGuardedServer } from "../../helpers/guarded-server.js";
+import { startReloadableServer } from "../../helpers/guarded-server.js";
 import { claimsFor, createSecret, hs256Issuer, signWithSecret } from "../../helpers/tokens.js";
 import { waitUntil } from "../../helpers/wait.js";
 
@@ -42,28 +39,18 @@ describe("guard: recheck of live sockets after a reload", () => {
   afterEach(() => cleanup.run());
 
   let url: string;
-  let guard: Guard;
-  let policyFile: string;
   let decisions: Decision[];
+  let reloadWith: (policy: Policy) => Promise<void>;
 
   /** A server guarded by `policy` (a file, reloaded with guard.reload()), answering `hello` everywhere. */
   async function startGuarded(policy: Policy): Promise<void> {
-    const dir = await writePolicyFiles(cleanup, { "policy.yaml": JSON.stringify(policy, null, 2) });
-    policyFile = join(dir, "policy.yaml");
-    const server = await startGuardedServer(cleanup, { policy: policyFile, watch: false });
-    ({ url, guard, decisions } = server);
+    const server = await startReloadableServer(cleanup, policy);
+    ({ url, decisions, reloadWith } = server);
     for (const name of Object.keys(policy.namespaces ?? {})) {
       server.io
         .of(name)
         .on("connection", (socket) => socket.on("hello", (ack: (r: string) => void) => ack("hi")));
     }
-  }
-
-  /** Puts `policy` in force through the file and guard.reload(). */
-  async function reloadWith(policy: Policy): Promise<void> {
-    await writeFile(policyFile, JSON.stringify(policy, null, 2));
-    const outcome = await guard.reload();
-    assert.equal(outcome.ok && outcome.changed, true, "the edit was not put in force");
   }
 
   function watch(client: ClientSocket, namespace: string): Watched {
