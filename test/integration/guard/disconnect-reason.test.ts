@@ -184,7 +184,7 @@ describe("guard: every guard disconnect reads `io server disconnect`, on every t
         await startGuarded(policyOf());
         const gone = await connectWatched("/chat", transport, await tokenFor("alice"));
         const before = handshakes;
-        assert.equal(guard.revoke({ sub: "alice" }), 1);
+        assert.deepEqual(await guard.revoke({ sub: "alice" }), { disconnected: 1, nodes: 1 });
         await assertDroppedForGood(gone, "revoked", before);
       });
 
