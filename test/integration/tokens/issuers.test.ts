@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT, exportJWK, generateKeyPair, UnsecuredJWT } from "jose";
 import { compileAuth, createCompileContext } from "../../../src/compile/auth.js";
-import { compileClaimsRequirement } from "../../../src/compile/claims.js";
 import type { CompiledAuth } from "../../../src/compile/types.js";
 import type { AuthPolicy } from "../../../src/policy/types.js";
 import { JwksServer } from "../../helpers/jwks-server.js";

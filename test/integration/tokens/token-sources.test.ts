@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { compileAuth, createCompileContext } from "../../../src/compile/auth.js";
-import { compileClaimsRequirement } from "../../../src/compile/claims.js";
 import type { AuthPolicy, TokenSource } from "../../../src/policy/types.js";
 import { MAX_TOKEN_LENGTH } from "../../../src/enforce/token-source.js";
 import { claimsFor, createSecret, signWithSecret } from "../../helpers/tokens.js";
