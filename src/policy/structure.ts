@@ -25,7 +25,7 @@ export function checkStructure(
 ): boolean {
   const { validate } = policyValidator();
   if (validate(document)) return true;
-  const errors = validate.errors ?? [];
+  const errors = chooseAnyOfBranches(validate.errors ?? []);
   // A map with a missing key and an unknown one usually has the first misspelled as the second:
   // one message, at the unknown key, says both.
   const unknownAt = new Set(
@@ -47,6 +47,51 @@ export function checkStructure(
   return false;
 }
 
+/**
+ * The schema writes a value of several types as `anyOf` branches, one per type (a plain
+ * `new Ajv2020()` refuses union `type`s). A value of one of those types is judged by that branch
+ * alone; a value of none of them gets one `type` error listing them all. Outer `anyOf`s are
+ * settled first, so the branches of a discarded branch go with it.
+ */
+function chooseAnyOfBranches(errors: readonly ErrorObject[]): ErrorObject[] {
+  let kept = [...errors];
+  const anyOfs = errors
+    .filter((error) => error.keyword === "anyOf")
+    .sort((a, b) => a.instancePath.length - b.instancePath.length);
+  for (const anyOf of anyOfs) {
+    if (!kept.includes(anyOf)) continue;
+    const branches = Array.isArray(anyOf.schema) ? (anyOf.schema as Record<string, unknown>[]) : [];
+    const types = branches.map((branch) => String(branch.type));
+    const chosen = types.findIndex((type) => hasType(anyOf.data, type));
+    const prefix = `${anyOf.schemaPath}/`;
+    const within = (error: ErrorObject): boolean =>
+      error.schemaPath.startsWith(prefix) &&
+      (error.instancePath === anyOf.instancePath || error.instancePath.startsWith(`${anyOf.instancePath}/`));
+    kept = kept.filter(
+      (error) =>
+        error !== anyOf &&
+        (!within(error) || (chosen !== -1 && error.schemaPath.startsWith(`${prefix}${chosen}/`))),
+    );
+    if (chosen === -1) kept.push({ ...anyOf, keyword: "type", params: { type: types } });
+  }
+  return kept;
+}
+
+function hasType(data: unknown, type: string): boolean {
+  switch (type) {
+    case "integer":
+      return Number.isInteger(data);
+    case "array":
+      return Array.isArray(data);
+    case "object":
+      return typeof data === "object" && data !== null && !Array.isArray(data);
+    case "null":
+      return data === null;
+    default:
+      return typeof data === type;
+  }
+}
+
 interface Finding {
   readonly pointer: string;
   readonly message: string;
@@ -61,8 +106,7 @@ function describeError(error: ErrorObject, missing: readonly string[] = []): Fin
 
   if (error.propertyName !== undefined) {
     const name = error.propertyName;
-    const detail =
-      typeof parentSchema.patternErrorMessage === "string" ? parentSchema.patternErrorMessage : error.message;
+    const detail = typeof parentSchema.description === "string" ? parentSchema.description : error.message;
     return { pointer: childPointer(pointer, name), target: "key", message: `${quote(name)}: ${detail}` };
   }
 
@@ -132,10 +176,9 @@ function describeError(error: ErrorObject, missing: readonly string[] = []): Fin
       };
     }
     case "pattern": {
+      // A pattern's own description says, in words, what the pattern accepts.
       const detail =
-        typeof parentSchema.patternErrorMessage === "string"
-          ? parentSchema.patternErrorMessage
-          : "it has the wrong form";
+        typeof parentSchema.description === "string" ? parentSchema.description : "it has the wrong form";
       return { pointer, target: "value", message: `${label}: ${detail}` };
     }
     default:
