@@ -5,26 +5,24 @@
  */
 import type { ErrorObject } from "ajv";
 import type { JsonValue } from "./types.js";
-import type { DiagnosticCollector } from "./diagnostic-collector.js";
+import type { Report } from "./diagnostic-collector.js";
+import type { StructuralFault } from "./sound-parts.js";
 import { closestName } from "./closest-name.js";
 import { policyValidator } from "./policy-schema.js";
-import { childPointer, describePointer, type SourceLocator } from "./positions.js";
+import { childPointer, describePointer } from "./positions.js";
 
 const ROOT_NAME = "the policy";
 
 /**
- * Checks `document` against the policy schema; true when it conforms.
+ * Checks `document` against the policy schema, reporting each problem; returns where they are
+ * (none when it conforms), so the later checks can run on the parts that are sound.
  *
  * @example
- * if (checkStructure(document, locator, diagnostics)) runSemanticChecks(document as Policy, ...);
+ * const parts = soundParts(document, checkStructure(document, report));
  */
-export function checkStructure(
-  document: JsonValue,
-  locator: SourceLocator,
-  diagnostics: DiagnosticCollector,
-): boolean {
+export function checkStructure(document: JsonValue, report: Report): StructuralFault[] {
   const { validate } = policyValidator();
-  if (validate(document)) return true;
+  if (validate(document)) return [];
   const errors = chooseAnyOfBranches(validate.errors ?? []);
   // A map with a missing key and an unknown one usually has the first misspelled as the second:
   // one message, at the unknown key, says both.
@@ -42,9 +40,25 @@ export function checkStructure(
   for (const error of errors) {
     if (error.keyword === "required" && missingAt.has(error.instancePath)) continue;
     const finding = describeError(error, missingAt.get(error.instancePath));
-    if (finding) diagnostics.report(locator, finding.pointer, finding.message, { target: finding.target });
+    if (finding) report(finding.pointer, finding.message, { target: finding.target });
   }
-  return false;
+  return errors.map(faultOf);
+}
+
+/** Where one ajv error is, as a fault of the document. */
+function faultOf(error: ErrorObject): StructuralFault {
+  const params = error.params as Record<string, unknown>;
+  const badName = error.propertyName ?? (error.keyword === "propertyNames" ? params.propertyName : undefined);
+  if (badName !== undefined)
+    return { kind: "key", pointer: childPointer(error.instancePath, String(badName)) };
+  switch (error.keyword) {
+    case "additionalProperties":
+      return { kind: "key", pointer: childPointer(error.instancePath, String(params.additionalProperty)) };
+    case "required":
+      return { kind: "missing", pointer: error.instancePath };
+    default:
+      return { kind: "invalid", pointer: error.instancePath };
+  }
 }
 
 /**
