@@ -20,6 +20,7 @@ import type { Policy } from "../policy/types.js";
 import { createPolicySchemaAjv } from "../policy/policy-schema.js";
 import { childPointer, type Position } from "../policy/positions.js";
 import { readDocument } from "../policy/read-document.js";
+import { reporterFor } from "../policy/diagnostic-collector.js";
 import { checkStructure } from "../policy/structure.js";
 import { parseDuration } from "../policy/units.js";
 
@@ -160,9 +161,11 @@ export async function loadSuite(path: string): Promise<SuiteLoad> {
   if (read.value === undefined || !read.locator) return { diagnostics: diagnostics.sorted([file]) };
   const locator = read.locator;
   suiteValidator ??= createPolicySchemaAjv().compile(JSON.parse(readFileSync(SUITE_SCHEMA_PATH, "utf8")));
-  if (
-    !checkStructure(read.value, locator, diagnostics, { validate: suiteValidator, rootName: "the suite" })
-  ) {
+  const faults = checkStructure(read.value, reporterFor(diagnostics, locator), {
+    validate: suiteValidator,
+    rootName: "the suite",
+  });
+  if (faults.length > 0) {
     return { diagnostics: diagnostics.sorted([file]) };
   }
   const document = read.value as unknown as SuiteDocument;

@@ -42,7 +42,7 @@ export interface SockguardOptions {
   readonly baseDir?: string;
   /** Re-read the policy file when it or a file it references changes. Default true for a file. */
   readonly watch?: boolean;
-  /** Where warnings and reload lines go (never tokens or payloads). Default: warnings and errors to `console`. */
+  /** Where load, reload and warning lines go (never tokens or payloads). Default: `console` (info, warn, error). */
   readonly logger?: Logger;
   /** Which decisions the `decision` event reports: denials only (default), or allows too. */
   readonly decisions?: "denials" | "all";
@@ -299,8 +299,12 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   }
 }
 
+/**
+ * Without a `logger` option: a load or reload is one `info` line on stdout (console.info); what
+ * needs attention goes to stderr. Decisions are never logged here: they are `decision` events.
+ */
 const defaultLogger: Logger = {
-  info: () => undefined,
+  info: (message) => console.info(message),
   warn: (message) => console.warn(message),
   error: (message) => console.error(message),
 };

@@ -2,7 +2,8 @@
  * Semantic checks of `namespaces`: each namespace's auth fits the issuers the policy has, claims
  * requirements can hold, and each event is declarable and says what its arguments are.
  */
-import type { ArgSpec, BinaryArg, ClaimsRequirement, Policy } from "./types.js";
+import type { ArgSpec, BinaryArg, ClaimsRequirement } from "./types.js";
+import type { PolicyParts } from "./sound-parts.js";
 import type { Report } from "./diagnostic-collector.js";
 import { closestName } from "./closest-name.js";
 import { childPointer, parsePointer } from "./positions.js";
@@ -13,20 +14,28 @@ import { parseSize } from "./units.js";
 const DEFAULT_MAX_PAYLOAD = 1_000_000;
 
 /**
+ * Checks the sound parts of the namespaces. What depends on a part that was left out (a broken
+ * `auth`, `auth.issuers` or `maxPayload`, or a namespace or event that lost a key) is not judged,
+ * so one mistake is reported once, not again as the absence of what it broke.
+ *
  * @example
- * checkNamespaces(policy, report);
+ * checkNamespaces(soundParts(document, faults)!, report);
  */
-export function checkNamespaces(policy: Policy, report: Report): void {
-  const issuerNames = Object.keys(policy.auth?.issuers ?? {});
+export function checkNamespaces(parts: PolicyParts, report: Report): void {
+  const { policy } = parts;
   const namespaces = Object.entries(policy.namespaces);
-  if (namespaces.length === 0) {
+  if (namespaces.length === 0 && !parts.removed("/namespaces")) {
     report("/namespaces", "no namespace is listed, so every connection is refused", { severity: "warning" });
   }
-  const maxPayload = parseSize(policy.connection?.maxPayload ?? DEFAULT_MAX_PAYLOAD) ?? DEFAULT_MAX_PAYLOAD;
+  const maxPayload = parts.removed("/connection/maxPayload")
+    ? Infinity
+    : (parseSize(policy.connection?.maxPayload ?? DEFAULT_MAX_PAYLOAD) ?? DEFAULT_MAX_PAYLOAD);
 
   for (const [name, namespace] of namespaces) {
     const at = (...segments: (string | number)[]): string => childPointer("/namespaces", name, ...segments);
-    const mode = namespace.auth ?? "required";
+    // Without all of its own keys, the namespace's mode and issuers are not known for sure.
+    const mode = parts.incomplete(at()) ? undefined : (namespace.auth ?? "required");
+    const issuerNames = parts.issuerNames;
 
     if (mode === "none") {
       if (namespace.require) {
@@ -39,13 +48,18 @@ export function checkNamespaces(policy: Policy, report: Report): void {
           target: "key",
         });
       }
-    } else if (issuerNames.length === 0) {
+    } else if (mode !== undefined && issuerNames?.length === 0) {
       report(
         namespace.auth ? at("auth") : at(),
         `namespace ${name} needs a token (auth: ${mode}) but auth.issuers lists no issuer`,
         { target: namespace.auth ? "value" : "key" },
       );
-    } else if (!namespace.issuers && issuerNames.length > 1) {
+    } else if (
+      mode !== undefined &&
+      issuerNames !== undefined &&
+      !namespace.issuers &&
+      issuerNames.length > 1
+    ) {
       report(
         at(),
         `the policy trusts ${issuerNames.length} issuers (${issuerNames.join(", ")}): list the ones namespace ${name} trusts in issuers`,
@@ -53,7 +67,12 @@ export function checkNamespaces(policy: Policy, report: Report): void {
       );
     }
     namespace.issuers?.forEach((issuer, index) => {
-      if (mode !== "none" && !issuerNames.includes(issuer)) {
+      if (
+        mode !== undefined &&
+        mode !== "none" &&
+        issuerNames !== undefined &&
+        !issuerNames.includes(issuer)
+      ) {
         const suggestion = closestName(issuer, issuerNames);
         const known =
           issuerNames.length > 0 ? `auth.issuers has ${issuerNames.join(", ")}` : "auth.issuers is empty";
@@ -70,7 +89,7 @@ export function checkNamespaces(policy: Policy, report: Report): void {
       const reserved = reservedEventReason(event);
       if (reserved) report(atEvent(), `event ${reserved}`, { target: "key" });
 
-      if (spec.schema === undefined && spec.args === undefined) {
+      if (spec.schema === undefined && spec.args === undefined && !parts.incomplete(atEvent())) {
         report(
           atEvent(),
           `event ${event || '""'} needs schema or args (args: [] for an event without arguments)`,
@@ -88,7 +107,9 @@ export function checkNamespaces(policy: Policy, report: Report): void {
         );
       }
       if (spec.require) {
-        if (mode === "none") {
+        if (mode === undefined) {
+          checkClaimKeys(spec.require, atEvent("require"), report);
+        } else if (mode === "none") {
           report(atEvent("require"), "require under auth: none can never hold: no token is read here", {
             target: "key",
           });

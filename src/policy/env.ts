@@ -3,8 +3,14 @@
  * of the policy (never in keys, never in schema files). `$${env:...}` stands for the literal text
  * `${env:...}`. An unset variable without a default is an error, never an empty string; as in a
  * shell, `:-default` also replaces a variable that is set but empty.
+ *
+ * A string that is exactly one reference, on a key whose schema takes no string (`requireTls`,
+ * `version`), is read as the boolean or number it spells; on a size or duration key (a number or a
+ * string) a number it spells exactly becomes that number (`65536`, `30` seconds). Anything else
+ * stays a string, and the structural check then names the key, and the variable.
  */
 import type { JsonValue } from "./types.js";
+import type { Report } from "./diagnostic-collector.js";
 import { childPointer } from "./positions.js";
 import { setOwnProperty } from "./json-value.js";
 
@@ -14,54 +20,122 @@ export interface EnvironmentProblem {
   readonly message: string;
 }
 
+/** What the policy schema takes at one place of the document. */
+export interface ValueExpectation {
+  /** The JSON types the schema accepts there (empty when it does not say). */
+  readonly types: ReadonlySet<string>;
+  /** A secret (`writeOnly` in the schema): an unset variable there gets no `:-default` hint. */
+  readonly secret: boolean;
+}
+
+export interface EnvironmentExpansion {
+  /** A copy of the document, every reference replaced (strings that could not be, kept as written). */
+  readonly value: JsonValue;
+  readonly problems: readonly EnvironmentProblem[];
+  /** The variables each expanded string came from, by JSON Pointer: messages about it name them. */
+  readonly variables: ReadonlyMap<string, readonly string[]>;
+}
+
 const REFERENCE_START = "${env:";
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const WHOLE_REFERENCE = /^\$\{env:([^}]*)\}$/;
+/** A number as JSON writes one, and nothing else (no spaces, hex, `Infinity` or leading `+`). */
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+const NOTHING_EXPECTED: ValueExpectation = { types: new Set(), secret: false };
 
 /**
- * Returns a copy of `value` with every environment reference replaced. Strings that cannot be
- * expanded are kept as written and reported.
+ * Returns a copy of `value` with every environment reference replaced, what could not be, and
+ * which variables each value came from. `expects` says what the schema takes at a pointer.
  *
  * @example
- * expandEnvironment({ secret: "${env:JWT_SECRET}" }, { JWT_SECRET: "..." }, problems);
- * expandEnvironment({ origin: "http://localhost:${env:PORT:-3000}" }, {}, problems); // "http://localhost:3000"
+ * expandEnvironment({ secret: "${env:JWT_SECRET}" }, { JWT_SECRET: "..." });
+ * expandEnvironment({ origin: "http://localhost:${env:PORT:-3000}" }, {}).value; // { origin: "http://localhost:3000" }
  */
 export function expandEnvironment(
   value: JsonValue,
   environment: Readonly<Record<string, string | undefined>>,
-  problems: EnvironmentProblem[],
-): JsonValue {
-  return expandAt(value, "", environment, problems);
+  expects: (pointer: string) => ValueExpectation = () => NOTHING_EXPECTED,
+): EnvironmentExpansion {
+  const problems: EnvironmentProblem[] = [];
+  const variables = new Map<string, string[]>();
+  // The value was built by `toJsonValue`, so it nests at most MAX_NESTING_DEPTH levels: recursion is bounded.
+  const expandAt = (item: JsonValue, pointer: string): JsonValue => {
+    if (typeof item === "string") {
+      if (!item.includes(REFERENCE_START)) return item;
+      const expectation = expects(pointer);
+      const expanded = expandString(item, environment, { secret: expectation.secret });
+      if (typeof expanded !== "string") {
+        problems.push({ pointer, message: expanded.problem });
+        return item;
+      }
+      const names = referencedNames(item);
+      if (names.length > 0) variables.set(pointer, names);
+      return WHOLE_REFERENCE.test(item) ? asExpectedType(expanded, expectation.types) : expanded;
+    }
+    if (Array.isArray(item)) return item.map((entry, index) => expandAt(entry, childPointer(pointer, index)));
+    if (item !== null && typeof item === "object") {
+      const copy: { [key: string]: JsonValue } = {};
+      for (const [key, entry] of Object.entries(item)) {
+        setOwnProperty(copy, key, expandAt(entry, childPointer(pointer, key)));
+      }
+      return copy;
+    }
+    return item;
+  };
+  return { value: expandAt(value, ""), problems, variables };
 }
 
-// The value was built by `toJsonValue`, so it nests at most MAX_NESTING_DEPTH levels: recursion is bounded.
-function expandAt(
-  value: JsonValue,
-  pointer: string,
-  environment: Readonly<Record<string, string | undefined>>,
-  problems: EnvironmentProblem[],
-): JsonValue {
-  if (typeof value === "string") {
-    const expanded = expandString(value, environment);
-    if (typeof expanded === "string") return expanded;
-    problems.push({ pointer, message: expanded.problem });
-    return value;
-  }
-  if (Array.isArray(value))
-    return value.map((item, index) => expandAt(item, childPointer(pointer, index), environment, problems));
-  if (value !== null && typeof value === "object") {
-    const copy: { [key: string]: JsonValue } = {};
-    for (const [key, item] of Object.entries(value)) {
-      setOwnProperty(copy, key, expandAt(item, childPointer(pointer, key), environment, problems));
+/**
+ * A reporter that says, in each message about a value read from the environment, which variables
+ * it came from (never their values: one may be a secret). Messages about a value that could not be
+ * expanded are left alone: they name the variable already, and the structure it breaks is no news.
+ *
+ * @example
+ * const report = namingVariables(reporterFor(diagnostics, locator), expansion);
+ * report("/connection/requireTls", "connection.requireTls must be true or false");
+ * // "connection.requireTls must be true or false (from environment variable REQUIRE_TLS)"
+ */
+export function namingVariables(report: Report, expansion: EnvironmentExpansion): Report {
+  const unexpanded = new Set(expansion.problems.map((problem) => problem.pointer));
+  return (pointer, message, options) => {
+    if (unexpanded.has(pointer)) return;
+    const names = expansion.variables.get(pointer);
+    if (names === undefined) report(pointer, message, options);
+    else {
+      const which = names.length === 1 ? "variable" : "variables";
+      report(pointer, `${message} (from environment ${which} ${names.join(", ")})`, options);
     }
-    return copy;
+  };
+}
+
+/** The text of a whole-value reference as the type the schema takes there, when it spells one exactly. */
+function asExpectedType(text: string, types: ReadonlySet<string>): JsonValue {
+  const numeric = types.has("number") || types.has("integer");
+  if (!types.has("string")) {
+    if (types.has("boolean") && (text === "true" || text === "false")) return text === "true";
+    if (numeric && JSON_NUMBER.test(text)) return Number(text);
+    return text;
   }
-  return value;
+  // A size or a duration (a number or a string): a bare number means the same as the number. Where
+  // a boolean is also taken (a claim value), the string stays: "1" and 1 are different claims.
+  if (numeric && !types.has("boolean") && JSON_NUMBER.test(text)) return Number(text);
+  return text;
+}
+
+/** The variable names a string refers to (escaped references left out), in order, each once. */
+function referencedNames(text: string): string[] {
+  const names: string[] = [];
+  for (const match of text.matchAll(/(\$?)\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)) {
+    if (match[1] === "" && !names.includes(match[2]!)) names.push(match[2]!);
+  }
+  return names;
 }
 
 /** One string with its references replaced, or the first problem in it. */
 export function expandString(
   text: string,
   environment: Readonly<Record<string, string | undefined>>,
+  options: { readonly secret?: boolean } = {},
 ): string | { problem: string } {
   if (!text.includes(REFERENCE_START)) return text;
   let result = "";
@@ -93,7 +167,9 @@ export function expandString(
     if (separator === -1) {
       if (current === undefined) {
         return {
-          problem: `environment variable ${name} is not set (write \${env:${name}:-default} for a fallback)`,
+          problem: options.secret
+            ? `environment variable ${name} is not set: set it where the server runs (a secret has no default)`
+            : `environment variable ${name} is not set (write \${env:${name}:-default} for a fallback)`,
         };
       }
       result += current;

@@ -16,8 +16,10 @@ import { POLICY_OBJECT_FILE } from "./diagnostic.js";
 import { DiagnosticCollector, reporterFor } from "./diagnostic-collector.js";
 import { FileLog } from "./file-log.js";
 import { toJsonValue } from "./json-value.js";
-import { expandEnvironment, type EnvironmentProblem } from "./env.js";
+import { expandEnvironment, namingVariables } from "./env.js";
+import { expectationAt } from "./schema-expectations.js";
 import { checkStructure } from "./structure.js";
+import { soundParts } from "./sound-parts.js";
 import { resolveSchemaRefs, type SchemaSite } from "./refs.js";
 import { readKeyFiles } from "./key-files.js";
 import { checkBudgets } from "./check-budgets.js";
@@ -126,16 +128,20 @@ interface DocumentInput {
 
 async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
   const { locator, baseDir, diagnostics, fileLog } = input;
-  const report = reporterFor(diagnostics, locator);
   const leading = input.objectText === undefined ? [] : [POLICY_OBJECT_FILE];
   const done = (policy?: Policy, resources?: PolicyLoadResult["resources"]): PolicyLoadResult =>
     finish(diagnostics, fileLog, leading, input.objectText, policy, resources);
 
-  const environmentProblems: EnvironmentProblem[] = [];
-  const expanded = expandEnvironment(input.value, input.env, environmentProblems);
-  for (const problem of environmentProblems) report(problem.pointer, problem.message);
-  if (!checkStructure(expanded, locator, diagnostics) || environmentProblems.length > 0) return done();
-  const policy = expanded as unknown as Policy;
+  const environment = expandEnvironment(input.value, input.env, expectationAt);
+  for (const problem of environment.problems) diagnostics.report(locator, problem.pointer, problem.message);
+  const report = namingVariables(reporterFor(diagnostics, locator), environment);
+  // Every problem of every part in one run: the parts found wrong are left out, the rest is checked.
+  const parts = soundParts(environment.value, [
+    ...checkStructure(environment.value, report),
+    ...environment.problems.map((problem) => ({ kind: "invalid" as const, pointer: problem.pointer })),
+  ]);
+  if (!parts) return done();
+  const policy = parts.policy;
 
   const sites = eventSchemaSites(policy);
   const resolved = await resolveSchemaRefs(sites, locator, input.baseUrl, baseDir, diagnostics, fileLog);
@@ -143,7 +149,7 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
 
   checkConnection(policy, report);
   checkAuth(policy, keyFiles, baseDir, report);
-  checkNamespaces(policy, report);
+  checkNamespaces(parts, report);
   checkBudgets(policy, report);
   checkEventSchemas({
     sites,

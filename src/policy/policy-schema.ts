@@ -10,12 +10,6 @@ import type { JsonObject } from "./types.js";
 /** Absolute path of `schemas/policy.schema.json` (beside `src/` in the repository, beside `dist/` when installed). */
 export const POLICY_SCHEMA_PATH = fileURLToPath(new URL("../../schemas/policy.schema.json", import.meta.url));
 
-/**
- * Keywords the schema carries for editors only. They are declared to ajv as annotations, so strict
- * mode still rejects every other unknown keyword.
- */
-export const EDITOR_KEYWORDS = ["patternErrorMessage"] as const;
-
 let cached: { schema: JsonObject; validate: ValidateFunction } | undefined;
 
 /** The parsed schema file (read once per process). */
@@ -39,9 +33,10 @@ export function policyValidator(): { schema: JsonObject; validate: ValidateFunct
   return cached;
 }
 
-/** A strict Ajv for the policy schema itself: union types (`[integer, string]`) allowed, editor keywords declared. */
+/**
+ * A strict Ajv for the policy schema itself. The schema needs no option a plain `new Ajv2020()`
+ * lacks (no union `type`, no editor-only keyword), so CI jobs can check policies with ajv-cli too.
+ */
 export function createPolicySchemaAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: true, allErrors: true, verbose: true, allowUnionTypes: true });
-  for (const keyword of EDITOR_KEYWORDS) ajv.addKeyword({ keyword, schemaType: "string" });
-  return ajv;
+  return new Ajv2020({ strict: true, allErrors: true, verbose: true });
 }

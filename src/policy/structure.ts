@@ -5,10 +5,11 @@
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { JsonValue } from "./types.js";
-import type { DiagnosticCollector } from "./diagnostic-collector.js";
+import type { Report } from "./diagnostic-collector.js";
+import type { StructuralFault } from "./sound-parts.js";
 import { closestName } from "./closest-name.js";
 import { policyValidator } from "./policy-schema.js";
-import { childPointer, describePointer, type SourceLocator } from "./positions.js";
+import { childPointer, describePointer } from "./positions.js";
 
 const ROOT_NAME = "the policy";
 
@@ -20,20 +21,20 @@ export interface StructureSchema {
 }
 
 /**
- * Checks `document` against the policy schema (or `against`); true when it conforms.
+ * Checks `document` against the policy schema (or `against`), reporting each problem; returns where they are
+ * (none when it conforms), so the later checks can run on the parts that are sound.
  *
  * @example
- * if (checkStructure(document, locator, diagnostics)) runSemanticChecks(document as Policy, ...);
+ * const parts = soundParts(document, checkStructure(document, report));
  */
 export function checkStructure(
   document: JsonValue,
-  locator: SourceLocator,
-  diagnostics: DiagnosticCollector,
+  report: Report,
   against: StructureSchema = { validate: policyValidator().validate, rootName: ROOT_NAME },
-): boolean {
+): StructuralFault[] {
   const { validate, rootName } = against;
-  if (validate(document)) return true;
-  const errors = validate.errors ?? [];
+  if (validate(document)) return [];
+  const errors = chooseAnyOfBranches(validate.errors ?? []);
   // A map with a missing key and an unknown one usually has the first misspelled as the second:
   // one message, at the unknown key, says both.
   const unknownAt = new Set(
@@ -50,9 +51,70 @@ export function checkStructure(
   for (const error of errors) {
     if (error.keyword === "required" && missingAt.has(error.instancePath)) continue;
     const finding = describeError(error, rootName, missingAt.get(error.instancePath));
-    if (finding) diagnostics.report(locator, finding.pointer, finding.message, { target: finding.target });
+    if (finding) report(finding.pointer, finding.message, { target: finding.target });
   }
-  return false;
+  return errors.map(faultOf);
+}
+
+/** Where one ajv error is, as a fault of the document. */
+function faultOf(error: ErrorObject): StructuralFault {
+  const params = error.params as Record<string, unknown>;
+  const badName = error.propertyName ?? (error.keyword === "propertyNames" ? params.propertyName : undefined);
+  if (badName !== undefined)
+    return { kind: "key", pointer: childPointer(error.instancePath, String(badName)) };
+  switch (error.keyword) {
+    case "additionalProperties":
+      return { kind: "key", pointer: childPointer(error.instancePath, String(params.additionalProperty)) };
+    case "required":
+      return { kind: "missing", pointer: error.instancePath };
+    default:
+      return { kind: "invalid", pointer: error.instancePath };
+  }
+}
+
+/**
+ * The schema writes a value of several types as `anyOf` branches, one per type (a plain
+ * `new Ajv2020()` refuses union `type`s). A value of one of those types is judged by that branch
+ * alone; a value of none of them gets one `type` error listing them all. Outer `anyOf`s are
+ * settled first, so the branches of a discarded branch go with it.
+ */
+function chooseAnyOfBranches(errors: readonly ErrorObject[]): ErrorObject[] {
+  let kept = [...errors];
+  const anyOfs = errors
+    .filter((error) => error.keyword === "anyOf")
+    .sort((a, b) => a.instancePath.length - b.instancePath.length);
+  for (const anyOf of anyOfs) {
+    if (!kept.includes(anyOf)) continue;
+    const branches = Array.isArray(anyOf.schema) ? (anyOf.schema as Record<string, unknown>[]) : [];
+    const types = branches.map((branch) => String(branch.type));
+    const chosen = types.findIndex((type) => hasType(anyOf.data, type));
+    const prefix = `${anyOf.schemaPath}/`;
+    const within = (error: ErrorObject): boolean =>
+      error.schemaPath.startsWith(prefix) &&
+      (error.instancePath === anyOf.instancePath || error.instancePath.startsWith(`${anyOf.instancePath}/`));
+    kept = kept.filter(
+      (error) =>
+        error !== anyOf &&
+        (!within(error) || (chosen !== -1 && error.schemaPath.startsWith(`${prefix}${chosen}/`))),
+    );
+    if (chosen === -1) kept.push({ ...anyOf, keyword: "type", params: { type: types } });
+  }
+  return kept;
+}
+
+function hasType(data: unknown, type: string): boolean {
+  switch (type) {
+    case "integer":
+      return Number.isInteger(data);
+    case "array":
+      return Array.isArray(data);
+    case "object":
+      return typeof data === "object" && data !== null && !Array.isArray(data);
+    case "null":
+      return data === null;
+    default:
+      return typeof data === type;
+  }
 }
 
 interface Finding {
@@ -73,8 +135,7 @@ function describeError(
 
   if (error.propertyName !== undefined) {
     const name = error.propertyName;
-    const detail =
-      typeof parentSchema.patternErrorMessage === "string" ? parentSchema.patternErrorMessage : error.message;
+    const detail = typeof parentSchema.description === "string" ? parentSchema.description : error.message;
     return { pointer: childPointer(pointer, name), target: "key", message: `${quote(name)}: ${detail}` };
   }
 
@@ -144,10 +205,9 @@ function describeError(
       };
     }
     case "pattern": {
+      // A pattern's own description says, in words, what the pattern accepts.
       const detail =
-        typeof parentSchema.patternErrorMessage === "string"
-          ? parentSchema.patternErrorMessage
-          : "it has the wrong form";
+        typeof parentSchema.description === "string" ? parentSchema.description : "it has the wrong form";
       return { pointer, target: "value", message: `${label}: ${detail}` };
     }
     default:

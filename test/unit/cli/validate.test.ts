@@ -62,6 +62,23 @@ describe("sockguard validate", () => {
     );
   });
 
+  it("prints every problem of a file in one run, the schema files' included, and exits 1", async () => {
+    const run = await sockguard(["validate", "many-problems.yaml"]);
+    expect(run.status).to.equal(1);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines.map((line) => /^([^:]+:\d+:\d+): error: /.exec(line)?.[1] ?? line)).to.deep.equal([
+      "many-problems.yaml:4:13",
+      "many-problems.yaml:5:15",
+      "many-problems.yaml:7:19",
+      "many-problems.yaml:9:39",
+      "many-problems.yaml:13:5",
+      "many-problems.yaml:16:25",
+      "many-problems.yaml:21:20",
+      "schemas/many-problems.json:3:47",
+      "1 file checked: 8 errors (1 file invalid)",
+    ]);
+  });
+
   it("checks several files at once, reporting each invalid one", async () => {
     const run = await sockguard([
       "validate",

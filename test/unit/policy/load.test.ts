@@ -265,7 +265,7 @@ namespaces:
     const result = await loadPolicy(join(dir, "policy.yaml"));
     const messages = result.diagnostics.map((d) => d.message);
     expect(messages).to.deep.equal([
-      "secret is 16 bytes; HS512 needs at least 64",
+      "secret is 16 bytes; HS512 needs at least 64 (from environment variable SOCKGUARD_TEST_SECRET)",
       "secret is 24 bytes; HS256 needs at least 32",
     ]);
     for (const message of messages) {
@@ -301,7 +301,7 @@ connection:
       "\n",
     );
     const dir = await writePolicyFiles(cleanup, {
-      "policy.yaml": `version: 1\nnamespaces: {}\nconnection:\n${keys}\n`,
+      "policy.yaml": `version: 1\nnamespaces: { /: { auth: none, events: {} } }\nconnection:\n${keys}\n`,
     });
     const result = await loadPolicy(join(dir, "policy.yaml"));
     expect(result.diagnostics).to.have.length(MAX_DIAGNOSTICS + 1);

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { parse } from "yaml";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { createPolicySchemaAjv, POLICY_SCHEMA_PATH } from "../../../src/policy/policy-schema.js";
 import { JWS_ALGORITHMS } from "../../../src/policy/algorithms.js";
@@ -36,6 +37,8 @@ function allSubschemas(): { pointer: string; node: JsonObject }[] {
     for (const keyword of ["items", "additionalProperties", "propertyNames", "if", "then", "else"]) {
       if (isObject(node[keyword])) visit(node[keyword], `${pointer}/${keyword}`);
     }
+    if (Array.isArray(node.anyOf))
+      node.anyOf.forEach((branch, index) => visit(branch, `${pointer}/anyOf/${index}`));
     for (const keyword of ["properties", "$defs"]) {
       if (isObject(node[keyword])) {
         for (const [name, child] of Object.entries(node[keyword]))
@@ -59,6 +62,19 @@ describe("schemas/policy.schema.json", () => {
     expect(meta.validateSchema(schema), JSON.stringify(meta.errors)).to.equal(true);
     expect(schema.$schema).to.equal("https://json-schema.org/draft/2020-12/schema");
     expect(() => createPolicySchemaAjv().compile(schema)).to.not.throw();
+  });
+
+  it("compiles in a plain new Ajv2020(), strict defaults, with nothing logged, and accepts policies/chat.yaml", () => {
+    const logged: unknown[][] = [];
+    const record = (...args: unknown[]): void => void logged.push(args);
+    const ajv = new Ajv2020({ logger: { log: record, warn: record, error: record } });
+    const validate = ajv.compile(schema);
+    expect(logged).to.deep.equal([]);
+    const chat = parse(
+      readFileSync(new URL("../../../policies/chat.yaml", import.meta.url), "utf8"),
+    ) as unknown;
+    expect(validate(chat), JSON.stringify(validate.errors)).to.equal(true);
+    expect(validate({ version: 1, namespaces: { chat: {} } })).to.equal(false);
   });
 
   it("refuses unknown keys in every object of the policy's own structure", () => {
@@ -175,8 +191,10 @@ describe("schemas/policy.schema.json", () => {
       "#/$defs/event": () => interfaceMembers("EventPolicy"),
       "#/$defs/binaryArg": () => interfaceMembers("BinaryArg"),
       "#/$defs/binaryArg/properties/binary": () => literalMembers(propertyType("BinaryArg", "binary")),
-      "#/$defs/claimRequirement": () =>
+      "#/$defs/claimRequirement/anyOf/4": () =>
         literalMembers(declaration("ClaimRequirement", ts.isTypeAliasDeclaration).type),
+      "#/$defs/rateLimit/anyOf/1": () =>
+        literalMembers(declaration("RateLimitPolicy", ts.isTypeAliasDeclaration).type),
     };
 
     it("maps every object of the schema to a type", () => {
