@@ -22,6 +22,7 @@ export const DENIAL_MESSAGES = {
   revoked: "This connection's access was revoked",
   rate_limited: "Too many requests; try again later",
   too_many_connections: "Too many connections from this client",
+  emit_invalid: "The server's emit or ack reply does not match its declaration",
 } as const;
 
 /** A stable denial code (DESIGN §3). */
@@ -96,7 +97,17 @@ export interface Decision {
   /** The denial code; `"allowed"` for an allow. */
   readonly code: DenialCode | "allowed";
   /** Where the decision was made. */
-  readonly stage: "handshake" | "upgrade" | "connect" | "event" | "reauth" | "expiry" | "recheck" | "revoke";
+  readonly stage:
+    | "handshake"
+    | "upgrade"
+    | "connect"
+    | "event"
+    | "reauth"
+    | "expiry"
+    | "recheck"
+    | "revoke"
+    | "emit"
+    | "reply";
   readonly namespace?: string;
   readonly event?: string;
   readonly socketId?: string;

@@ -12,7 +12,7 @@ import { compileQuotaRule, compileRateRule } from "./budgets.js";
 import { compileRequirementAt, predicateOf } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { compileConnection } from "./connection.js";
-import { compileEventValidators } from "./events.js";
+import { compileEmits, compileEventValidators, compileHandshake } from "./events.js";
 import { createRuleLocator, type RuleLocator } from "./rules.js";
 import type { CompiledAuth, CompiledNamespace, CompiledPolicy, PolicyRules } from "./types.js";
 
@@ -108,6 +108,8 @@ function compileNamespace(
     unknownEvents: namespace.unknownEvents ?? "reject",
     allowMissingOrigin: namespace.allowMissingOrigin ?? false,
     events: compileEventValidators(name, namespace.events ?? {}, ajv, rules),
+    ...optional("handshake", compileHandshake(name, namespace.handshake, ajv, rules)),
+    ...optional("emits", compileEmits(name, namespace.emits, ajv, rules)),
     rules: Object.freeze({
       namespace: rules.policyKey(...at),
       auth: rules.policyKey(...at, "auth"),
@@ -138,4 +140,9 @@ function compileNamespace(
           ]),
         }),
   });
+}
+
+/** `{ [key]: value }`, or nothing when the value is absent (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

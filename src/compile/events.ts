@@ -4,14 +4,21 @@
  */
 import type { Ajv2020 } from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { ArgSpec, BinaryArg, EventPolicy } from "../policy/types.js";
+import type { ArgSpec, BinaryArg, EventPolicy, HandshakePolicy, MessagePolicy } from "../policy/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { parseSize } from "../policy/units.js";
 import { compileRateRule } from "./budgets.js";
 import { compileRequirementAt, predicateOf } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { schemaErrorRule, unlocatedRules, type RuleLocator } from "./rules.js";
-import type { CompiledArg, CompiledEvent } from "./types.js";
+import type {
+  CompiledArg,
+  CompiledEmit,
+  CompiledEmits,
+  CompiledEvent,
+  CompiledHandshake,
+  CompiledMessage,
+} from "./types.js";
 
 // Re-exported for bench/workloads/decision.ts, which imports the rule from here.
 export { isReservedEventName, REAUTH_EVENT } from "../policy/reserved-events.js";
@@ -38,19 +45,18 @@ export function compileEventValidators(
     if (isReservedEventName(name)) {
       throw new PolicyCompileError(path, "this event name is reserved and cannot be declared");
     }
-    const specs = event.args ?? (event.schema === undefined ? undefined : [event.schema]);
-    if (specs === undefined) throw new PolicyCompileError(path, "an event needs `schema` or `args`");
-    const argsKey = event.args ? "args" : "schema";
-    const args = specs.map((spec, index) =>
-      compileArg(spec, ajv, event.args ? [...path, argsKey, String(index)] : [...path, argsKey], rules),
-    );
+    const message = compileMessage(event, path, ajv, rules);
     const requirement = event.require ? compileRequirementAt(event.require, rules, path) : undefined;
     compiled.set(
       name,
       Object.freeze({
         name,
         ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
-        args: Object.freeze(args),
+        ...(event.ack === undefined || event.ack === "optional"
+          ? {}
+          : { ack: Object.freeze({ mode: event.ack, rule: rules.policyKey(...path, "ack") }) }),
+        ...(event.reply ? { reply: compileMessage(event.reply, [...path, "reply"], ajv, rules) } : {}),
+        args: message.args,
         ...(event.rateLimit === undefined
           ? {}
           : {
@@ -59,11 +65,86 @@ export function compileEventValidators(
                 "rateLimit",
               ]),
             }),
-        rules: Object.freeze({ event: rules.policyKey(...path), args: rules.policyKey(...path, argsKey) }),
+        rules: Object.freeze({ event: rules.policyKey(...path), args: message.rules.args }),
       }),
     );
   }
   return compiled;
+}
+
+/**
+ * Compiles a namespace's `emits` (what the server may send), each emit like an event's arguments.
+ *
+ * @example
+ * compileEmits("/chat", { presence: { args: [{ type: "string" }] } }, ajv)?.declared.get("presence");
+ */
+export function compileEmits(
+  namespace: string,
+  emits: Readonly<Record<string, MessagePolicy>> | undefined,
+  ajv: Ajv2020,
+  rules: RuleLocator = unlocatedRules(),
+): CompiledEmits | undefined {
+  if (emits === undefined) return undefined;
+  const declared = new Map<string, CompiledEmit>();
+  for (const [name, emit] of Object.entries(emits)) {
+    const path = ["namespaces", namespace, "emits", name];
+    if (isReservedEventName(name)) {
+      throw new PolicyCompileError(path, "this event name is reserved and cannot be declared");
+    }
+    const message = compileMessage(emit, path, ajv, rules);
+    declared.set(
+      name,
+      Object.freeze({
+        name,
+        args: message.args,
+        rules: Object.freeze({ event: rules.policyKey(...path), args: message.rules.args }),
+      }),
+    );
+  }
+  return Object.freeze({ declared, rule: rules.policyKey("namespaces", namespace, "emits") });
+}
+
+/**
+ * Compiles a namespace's `handshake` schemas (the CONNECT's auth object and query).
+ *
+ * @example
+ * compileHandshake("/chat", { auth: { type: "object" } }, ajv)?.auth?.validate?.({}); // true
+ */
+export function compileHandshake(
+  namespace: string,
+  handshake: HandshakePolicy | undefined,
+  ajv: Ajv2020,
+  rules: RuleLocator = unlocatedRules(),
+): CompiledHandshake | undefined {
+  if (handshake === undefined) return undefined;
+  const at = ["namespaces", namespace, "handshake"];
+  return Object.freeze({
+    ...(handshake.auth === undefined
+      ? {}
+      : { auth: compileArg(handshake.auth, ajv, [...at, "auth"], rules) }),
+    ...(handshake.query === undefined
+      ? {}
+      : { query: compileArg(handshake.query, ajv, [...at, "query"], rules) }),
+  });
+}
+
+/** `schema: S` is `args: [S]`; each position gets its validator (or its binary limit). */
+function compileMessage(
+  message: MessagePolicy,
+  path: readonly string[],
+  ajv: Ajv2020,
+  rules: RuleLocator,
+): CompiledMessage {
+  const specs = message.args ?? (message.schema === undefined ? undefined : [message.schema]);
+  if (specs === undefined) throw new PolicyCompileError(path, "a message needs `schema` or `args`");
+  const argsKey = message.args ? "args" : "schema";
+  const args = specs.map((spec, index) =>
+    compileArg(spec, ajv, message.args ? [...path, argsKey, String(index)] : [...path, argsKey], rules),
+  );
+  return Object.freeze({
+    args: Object.freeze(args),
+    rules: Object.freeze({ args: rules.policyKey(...path, argsKey) }),
+  });
 }
 
 function compileArg(spec: ArgSpec, ajv: Ajv2020, path: readonly string[], rules: RuleLocator): CompiledArg {

@@ -15,6 +15,7 @@ import type { PolicyResources } from "../policy/loaded.js";
 import { childPointer, objectLocator, type SourceLocator } from "../policy/positions.js";
 import { POLICY_OBJECT_FILE } from "../policy/diagnostic.js";
 import type { JsonValue, Policy } from "../policy/types.js";
+import { policySchemaSites } from "../policy/schema-sites.js";
 import type { NamespaceRules } from "./types.js";
 
 /** Finds the rules of one policy while it compiles. */
@@ -39,15 +40,8 @@ export function createRuleLocator(policy: Policy, resources: PolicyResources): R
     const locator = resources.locators?.schemaFiles.get(url) ?? objectLocator(url);
     indexSchemaObjects(schema, "", locator, schemaIndex);
   }
-  for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
-    for (const [event, spec] of Object.entries(namespace.events ?? {})) {
-      const at = childPointer("/namespaces", name, "events", event);
-      if (spec.schema !== undefined)
-        indexSchemaObjects(spec.schema, `${at}/schema`, policyLocator, schemaIndex);
-      spec.args?.forEach((arg, index) =>
-        indexSchemaObjects(arg, childPointer(at, "args", index), policyLocator, schemaIndex),
-      );
-    }
+  for (const site of policySchemaSites(policy)) {
+    indexSchemaObjects(site.schema, site.pointer, policyLocator, schemaIndex);
   }
   const keywordRules = new WeakMap<object, Map<string, Rule>>();
 

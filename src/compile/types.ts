@@ -129,8 +129,43 @@ export interface CompiledArg {
   errorRule(error: ErrorObject | undefined): Rule;
 }
 
+/** A message's arguments, checked position by position: an event's, an ack reply's, an emit's. */
+export interface CompiledMessage {
+  readonly args: readonly CompiledArg[];
+  /** The `args` (or `schema`) key: what an arity mismatch is measured against. */
+  readonly rules: { readonly args: Rule };
+}
+
+/** One declared emit of a namespace (`emits.NAME`). */
+export interface CompiledEmit extends CompiledMessage {
+  readonly name: string;
+  readonly rules: { readonly event: Rule; readonly args: Rule };
+}
+
+/** A namespace's `emits`: the declared emits, and the `emits` key an undeclared one is judged by. */
+export interface CompiledEmits {
+  readonly declared: ReadonlyMap<string, CompiledEmit>;
+  readonly rule: Rule;
+}
+
+/** A namespace's `handshake` schemas, each checked like one argument. */
+export interface CompiledHandshake {
+  readonly auth?: CompiledArg;
+  readonly query?: CompiledArg;
+}
+
+/** An event's `ack` when it is not `optional`, with its key. */
+export interface CompiledAck {
+  readonly mode: "required" | "forbidden";
+  readonly rule: Rule;
+}
+
 export interface CompiledEvent {
   readonly name: string;
+  /** `ack: required | forbidden`; absent for `optional` (the default). */
+  readonly ack?: CompiledAck;
+  /** What the handler passes to the ack callback (`reply`), when declared. */
+  readonly reply?: CompiledMessage;
   /** The event's own `require` (the namespace's was checked at connect); undefined when none. */
   readonly require?: ClaimsPredicate;
   /** The same `require`, key by key, to say which one failed. */
@@ -154,6 +189,10 @@ export interface CompiledNamespace {
   /** A connection whose handshake had no Origin may connect here (DESIGN §1.1); absent means false. */
   readonly allowMissingOrigin?: boolean;
   readonly events: ReadonlyMap<string, CompiledEvent>;
+  /** The CONNECT's `handshake` schemas, when declared. */
+  readonly handshake?: CompiledHandshake;
+  /** What the server may emit here, when the namespace declares `emits`. */
+  readonly emits?: CompiledEmits;
   /** Connects to this namespace per key. */
   readonly rateLimit?: RateRule;
   /** Live sockets in this namespace per subject (anonymous: per address). */

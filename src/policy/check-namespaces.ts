@@ -2,7 +2,7 @@
  * Semantic checks of `namespaces`: each namespace's auth fits the issuers the policy has, claims
  * requirements can hold, and each event is declarable and says what its arguments are.
  */
-import type { ArgSpec, BinaryArg, ClaimsRequirement } from "./types.js";
+import type { ArgSpec, BinaryArg, ClaimsRequirement, MessagePolicy } from "./types.js";
 import type { PolicyParts } from "./sound-parts.js";
 import type { Report } from "./diagnostic-collector.js";
 import { closestName } from "./closest-name.js";
@@ -89,22 +89,32 @@ export function checkNamespaces(parts: PolicyParts, report: Report): void {
       const reserved = reservedEventReason(event);
       if (reserved) report(atEvent(), `event ${reserved}`, { target: "key" });
 
-      if (spec.schema === undefined && spec.args === undefined && !parts.incomplete(atEvent())) {
-        report(
-          atEvent(),
-          `event ${event || '""'} needs schema or args (args: [] for an event without arguments)`,
-          {
-            target: "key",
-          },
+      checkMessageArgs(
+        spec,
+        atEvent(),
+        `event ${event || '""'}`,
+        !parts.incomplete(atEvent()),
+        maxPayload,
+        report,
+      );
+      if (spec.reply) {
+        checkMessageArgs(
+          spec.reply,
+          atEvent("reply"),
+          `the reply of ${event}`,
+          !parts.incomplete(atEvent("reply")),
+          maxPayload,
+          report,
         );
-      } else if (spec.schema !== undefined && spec.args !== undefined) {
-        report(
-          atEvent("args"),
-          `event ${event} has both schema and args: schema is shorthand for args: [schema], keep one`,
-          {
-            target: "key",
-          },
-        );
+        if (spec.ack === "forbidden") {
+          report(
+            atEvent("reply"),
+            `event ${event} forbids an ack (ack: forbidden), so its reply is never sent`,
+            {
+              target: "key",
+            },
+          );
+        }
       }
       if (spec.require) {
         if (mode === undefined) {
@@ -117,14 +127,43 @@ export function checkNamespaces(parts: PolicyParts, report: Report): void {
           checkClaimKeys(spec.require, atEvent("require"), report);
         }
       }
-      const args: [ArgSpec, string][] =
-        spec.schema !== undefined
-          ? [[spec.schema, atEvent("schema")]]
-          : (spec.args ?? []).map((arg, index) => [arg, atEvent("args", index)]);
-      for (const [arg, pointer] of args) {
-        if (isBinaryArg(arg)) checkBinaryArg(arg, pointer, maxPayload, report);
-      }
     }
+    for (const [emit, spec] of Object.entries(namespace.emits ?? {})) {
+      const atEmit = at("emits", emit);
+      const reserved = reservedEventReason(emit);
+      if (reserved) report(atEmit, `emit ${reserved}`, { target: "key" });
+      checkMessageArgs(spec, atEmit, `emit ${emit || '""'}`, !parts.incomplete(atEmit), maxPayload, report);
+    }
+  }
+}
+
+/**
+ * A message's arguments (an event's, a reply's, an emit's): exactly one of `schema` and `args`, and
+ * each binary position's size. `complete` is false when a structural error removed one of its keys.
+ */
+function checkMessageArgs(
+  spec: MessagePolicy,
+  pointer: string,
+  label: string,
+  complete: boolean,
+  maxPayload: number,
+  report: Report,
+): void {
+  if (spec.schema === undefined && spec.args === undefined && complete) {
+    report(pointer, `${label} needs schema or args (args: [] for one without arguments)`, { target: "key" });
+  } else if (spec.schema !== undefined && spec.args !== undefined) {
+    report(
+      childPointer(pointer, "args"),
+      `${label} has both schema and args: schema is shorthand for args: [schema], keep one`,
+      { target: "key" },
+    );
+  }
+  const args: [ArgSpec, string][] =
+    spec.schema !== undefined
+      ? [[spec.schema, childPointer(pointer, "schema")]]
+      : (spec.args ?? []).map((arg, index) => [arg, childPointer(pointer, "args", index)]);
+  for (const [arg, at] of args) {
+    if (isBinaryArg(arg)) checkBinaryArg(arg, at, maxPayload, report);
   }
 }
 

@@ -20,14 +20,15 @@ import { expandEnvironment, namingVariables } from "./env.js";
 import { expectationAt } from "./schema-expectations.js";
 import { checkStructure } from "./structure.js";
 import { soundParts } from "./sound-parts.js";
-import { resolveSchemaRefs, type SchemaSite } from "./refs.js";
+import { resolveSchemaRefs } from "./refs.js";
 import { readKeyFiles } from "./key-files.js";
 import { checkBudgets } from "./check-budgets.js";
 import { checkConnection } from "./check-connection.js";
 import { checkAuth } from "./check-auth.js";
-import { checkNamespaces, isBinaryArg } from "./check-namespaces.js";
+import { checkNamespaces } from "./check-namespaces.js";
+import { policySchemaSites } from "./schema-sites.js";
 import { checkEventSchemas } from "./check-event-schemas.js";
-import { childPointer, objectLocator, type SourceLocator } from "./positions.js";
+import { objectLocator, type SourceLocator } from "./positions.js";
 import { readDocument } from "./read-document.js";
 import { displayPath } from "./display-path.js";
 
@@ -143,7 +144,7 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
   if (!parts) return done();
   const policy = parts.policy;
 
-  const sites = eventSchemaSites(policy);
+  const sites = policySchemaSites(policy);
   const resolved = await resolveSchemaRefs(sites, locator, input.baseUrl, baseDir, diagnostics, fileLog);
   const keyFiles = await readKeyFiles(policy, baseDir, locator, diagnostics, fileLog);
 
@@ -165,24 +166,6 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
     schemaFiles: new Map(resolved.files.map((file) => [file.url, file.locator])),
   };
   return done(policy, { schemas, keyFiles, baseDir, locators });
-}
-
-/** Every event argument that is a JSON Schema (binary arguments are the policy's own form). */
-function eventSchemaSites(policy: Policy): SchemaSite[] {
-  const sites: SchemaSite[] = [];
-  for (const [namespace, spec] of Object.entries(policy.namespaces)) {
-    for (const [event, eventSpec] of Object.entries(spec.events ?? {})) {
-      const at = (...segments: (string | number)[]): string =>
-        childPointer("/namespaces", namespace, "events", event, ...segments);
-      if (eventSpec.schema !== undefined && !isBinaryArg(eventSpec.schema)) {
-        sites.push({ pointer: at("schema"), schema: eventSpec.schema });
-      }
-      eventSpec.args?.forEach((arg, index) => {
-        if (!isBinaryArg(arg)) sites.push({ pointer: at("args", index), schema: arg });
-      });
-    }
-  }
-  return sites;
 }
 
 function finish(

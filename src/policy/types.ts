@@ -79,12 +79,34 @@ export interface AuthPolicy {
   revocationTtl?: string | number;
 }
 
+/** Whether an event must, may or must not ask for an acknowledgement. */
+export type AckMode = "required" | "forbidden" | "optional";
+
+/**
+ * The arguments of a message the server sends: an emit, or the reply a handler passes to an ack
+ * callback. Exactly one of `schema` (the only argument) or `args` (one per position), as events.
+ */
+export interface MessagePolicy {
+  schema?: ArgSpec;
+  args?: ArgSpec[];
+}
+
 export interface EventPolicy {
   schema?: ArgSpec;
   args?: ArgSpec[];
   require?: ClaimsRequirement;
   /** How often one key may send this event. */
   rateLimit?: RateLimitPolicy;
+  /** Whether the client must (`required`), may (`optional`, the default) or must not (`forbidden`) ask for an ack. */
+  ack?: AckMode;
+  /** What the app's handler passes to the ack callback. */
+  reply?: MessagePolicy;
+}
+
+/** JSON Schemas for what a client sends in its CONNECT: the auth object and the query. */
+export interface HandshakePolicy {
+  auth?: EventSchema;
+  query?: EventSchema;
 }
 
 export type AuthMode = "required" | "optional" | "none";
@@ -103,6 +125,10 @@ export interface NamespacePolicy {
   /** Admit clients without an `Origin` header (non-browser services) to this namespace only. */
   allowMissingOrigin?: boolean;
   events?: Record<string, EventPolicy>;
+  /** Schemas for the CONNECT's auth object and the handshake query, checked before the token. */
+  handshake?: HandshakePolicy;
+  /** What the server may send to clients in this namespace, by event name. */
+  emits?: Record<string, MessagePolicy>;
 }
 
 /** A whole policy document (version 1). */

@@ -371,7 +371,7 @@ describe("checkPolicyObject", () => {
         line: 0,
         col: 0,
         path: "/namespaces/~1/events/x",
-        message: "event x needs schema or args (args: [] for an event without arguments)",
+        message: "event x needs schema or args (args: [] for one without arguments)",
         severity: "error",
       },
     ]);

@@ -88,6 +88,7 @@ describe("schemas/policy.schema.json", () => {
     for (const pointer of [
       "#/$defs/namespaces",
       "#/$defs/namespace/properties/events",
+      "#/$defs/namespace/properties/emits",
       "#/$defs/auth/properties/issuers",
       "#/$defs/claimsRequirement",
     ]) {
@@ -189,6 +190,8 @@ describe("schemas/policy.schema.json", () => {
       "#/$defs/jwks": () => literalMembers(propertyType("IssuerPolicy", "jwks")),
       "#/$defs/namespace": () => interfaceMembers("NamespacePolicy"),
       "#/$defs/event": () => interfaceMembers("EventPolicy"),
+      "#/$defs/handshake": () => interfaceMembers("HandshakePolicy"),
+      "#/$defs/message": () => interfaceMembers("MessagePolicy"),
       "#/$defs/binaryArg": () => interfaceMembers("BinaryArg"),
       "#/$defs/binaryArg/properties/binary": () => literalMembers(propertyType("BinaryArg", "binary")),
       "#/$defs/claimRequirement/anyOf/4": () =>
@@ -214,7 +217,10 @@ describe("schemas/policy.schema.json", () => {
       });
     }
 
-    it("has the same transports, auth modes and unknownEvents choices", () => {
+    it("has the same transports, auth modes, ack modes and unknownEvents choices", () => {
+      expect(at("#/$defs/event/properties/ack").enum).to.deep.equal(
+        literals(declaration("AckMode", ts.isTypeAliasDeclaration).type),
+      );
       expect(at("#/$defs/connection/properties/transports/items").enum).to.deep.equal(
         literals(declaration("TransportName", ts.isTypeAliasDeclaration).type),
       );
