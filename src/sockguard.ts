@@ -18,6 +18,7 @@ import {
   type ReloadOutcome,
   type SockguardOptions,
 } from "./enforce/guard.js";
+import { EMIT_MODES } from "./enforce/emits.js";
 import { scheduleStackCheck } from "./doctor/running-stack.js";
 import { POLICY_OBJECT_FILE, hasErrors } from "./policy/diagnostic.js";
 import { checkPolicyObject, loadPolicy } from "./policy/load.js";
@@ -47,6 +48,9 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
     throw new TypeError("sockguard: options.policy must be a policy file path or a policy object");
   }
   const baseDir = objectBaseDir(policy, options.baseDir);
+  if (options.emits !== undefined && !EMIT_MODES.includes(options.emits)) {
+    throw new TypeError(`sockguard: options.emits must be one of ${EMIT_MODES.join(", ")}`);
+  }
   if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
   refuseUnsupportedSocketIo(io);
   refuseUnguardableSetup(io);

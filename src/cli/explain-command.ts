@@ -39,6 +39,8 @@ const CHECK_TITLES: Record<TraceStep["check"], string> = {
   event: "event",
   "token expiry": "token expiry",
   size: "size",
+  ack: "acknowledgement",
+  handshake: "handshake auth and query",
   binary: "arguments and binary",
   schema: "schema",
 };

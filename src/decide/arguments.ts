@@ -4,7 +4,7 @@
  * data. Each failure names the policy key behind it: the `args` key for arity, the position for a
  * binary refusal, the schema keyword (in the policy or its schema file) for a schema.
  */
-import type { CompiledEvent } from "../compile/types.js";
+import type { CompiledArg, CompiledEvent, CompiledMessage } from "../compile/types.js";
 import type { PayloadErrorDetail } from "../decisions.js";
 import { binaryByteLength, containsBinary, isBinaryValue } from "./binary.js";
 import { redactInstancePath } from "./redact-path.js";
@@ -35,72 +35,98 @@ export function decideArguments(
   carriedBinary: boolean,
   trace?: TraceSink,
 ): Verdict {
-  const declared = event.args;
-  const count = data.length - 1;
+  return checkMessageArguments(event, data, 1, data.length, carriedBinary, "payload_invalid", trace);
+}
+
+/**
+ * Checks `data[first]` up to (not including) `data[end]` against `message`'s positions; a failure
+ * is `code` (`payload_invalid` for what a client sent, `emit_invalid` for what the server sends).
+ * Arity first, then binary positions, then the schemas; the details index arguments from 0.
+ *
+ * @example
+ * checkMessageArguments(emit, ["presence", "alice", true], 1, 3, true, "emit_invalid") === ALLOWED;
+ */
+export function checkMessageArguments(
+  message: CompiledMessage,
+  data: readonly unknown[],
+  first: number,
+  end: number,
+  carriedBinary: boolean,
+  code: "payload_invalid" | "emit_invalid",
+  trace?: TraceSink,
+): Verdict {
+  const declared = message.args;
+  const count = end - first;
   if (count < declared.length) {
-    return failed(trace, "binary", denial("payload_invalid", event.rules.args, TOO_FEW_ARGUMENTS));
+    return failed(trace, "binary", denial(code, message.rules.args, TOO_FEW_ARGUMENTS));
   }
   if (count > declared.length) {
-    return failed(trace, "binary", denial("payload_invalid", event.rules.args, TOO_MANY_ARGUMENTS));
+    return failed(trace, "binary", denial(code, message.rules.args, TOO_MANY_ARGUMENTS));
   }
 
   for (let i = 0; i < declared.length; i++) {
-    const value = data[i + 1];
+    const value = data[i + first];
     const arg = declared[i]!;
     const maxBytes = arg.binaryMaxBytes;
     if (maxBytes !== undefined) {
       if (!isBinaryValue(value))
-        return failed(trace, "binary", denial("payload_invalid", arg.rule, detail(`/${i}`, "binary")));
+        return failed(trace, "binary", denial(code, arg.rule, detail(`/${i}`, "binary")));
       if (binaryByteLength(value) > maxBytes) {
-        return failed(
-          trace,
-          "binary",
-          denial("payload_invalid", arg.errorRule(undefined), detail(`/${i}`, "maxBytes")),
-        );
+        return failed(trace, "binary", denial(code, arg.errorRule(undefined), detail(`/${i}`, "maxBytes")));
       }
     } else if (carriedBinary && containsBinary(value)) {
-      return failed(trace, "binary", denial("payload_invalid", arg.rule, detail(`/${i}`, "binary")));
+      return failed(trace, "binary", denial(code, arg.rule, detail(`/${i}`, "binary")));
     }
   }
   if (trace)
     trace({
       check: "binary",
       outcome: "passed",
-      rule: event.rules.args,
+      rule: message.rules.args,
       note: "arity and binary positions hold",
     });
 
   for (let i = 0; i < declared.length; i++) {
     const arg = declared[i]!;
-    const validate = arg.validate;
-    if (!validate) continue;
-    let valid: boolean;
-    try {
-      // An asynchronous validator would answer with a promise: only a plain `true` admits.
-      valid = validate(data[i + 1]) === true;
-    } catch {
-      return failed(trace, "schema", denial("payload_invalid", arg.rule, VALIDATION_ABORTED));
-    }
-    if (!valid) {
-      const error = validate.errors?.[0];
-      const rule = arg.errorRule(error);
-      return failed(
-        trace,
-        "schema",
-        denial(
-          "payload_invalid",
-          rule,
-          // A property name the client chose never goes back as it is (DESIGN §3).
-          error
-            ? detail(
-                `/${i}${redactInstancePath(error.instancePath, arg.namedProperties ?? NO_NAMES)}`,
-                error.keyword,
-              )
-            : VALIDATION_ABORTED,
-        ),
-      );
-    }
+    const verdict = checkValue(arg, data[i + first], `/${i}`, code);
+    if (verdict !== ALLOWED) return failed(trace, "schema", verdict);
   }
-  if (trace) trace({ check: "schema", outcome: "passed", rule: event.rules.args });
+  if (trace) trace({ check: "schema", outcome: "passed", rule: message.rules.args });
   return ALLOWED;
+}
+
+/**
+ * One value against one compiled schema position; a failure names the keyword's rule and where it
+ * failed, under `prefix` (`/0`, `/auth`), with client-chosen property names redacted (DESIGN §3).
+ *
+ * @example
+ * checkValue(handshake.auth, socket.handshake.auth, "/auth", "payload_invalid") === ALLOWED;
+ */
+export function checkValue(
+  arg: CompiledArg,
+  value: unknown,
+  prefix: string,
+  code: "payload_invalid" | "emit_invalid",
+): Verdict {
+  const validate = arg.validate;
+  if (!validate) return ALLOWED;
+  let valid: boolean;
+  try {
+    // An asynchronous validator would answer with a promise: only a plain `true` admits.
+    valid = validate(value) === true;
+  } catch {
+    return denial(code, arg.rule, VALIDATION_ABORTED);
+  }
+  if (valid) return ALLOWED;
+  const error = validate.errors?.[0];
+  return denial(
+    code,
+    arg.errorRule(error),
+    error
+      ? detail(
+          `${prefix}${redactInstancePath(error.instancePath, arg.namedProperties ?? NO_NAMES)}`,
+          error.keyword,
+        )
+      : VALIDATION_ABORTED,
+  );
 }

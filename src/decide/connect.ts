@@ -10,6 +10,7 @@ import { unmetClaim } from "../compile/claims.js";
 import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
 import type { DenialCode } from "../decisions.js";
 import { originAllowed, type HandshakeFacts } from "./handshake.js";
+import { checkValue } from "./arguments.js";
 import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
 
 /** The token of a connect, as far as the caller got with it. */
@@ -41,6 +42,17 @@ export interface ConnectFacts {
   readonly handshake?: HandshakeFacts;
   /** True when the revocation list refuses the verified token (a stateful check beside decide/). */
   readonly revoked?: boolean;
+  /**
+   * What the client sent in its CONNECT, for the namespace's `handshake` schemas: the auth object
+   * and the query (without Engine.IO's own parameters). Omitted: the schemas are not judged here.
+   */
+  readonly fields?: HandshakeFields;
+}
+
+/** The CONNECT's fields the `handshake` schemas judge. */
+export interface HandshakeFields {
+  readonly auth: unknown;
+  readonly query: unknown;
 }
 
 export const ABSENT_TOKEN: TokenFact = Object.freeze({ kind: "absent" });
@@ -60,6 +72,11 @@ export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace
   const rules = namespace.rules;
   if (facts.handshake && !originAllowed(policy, facts.handshake, namespace)) {
     return failed(trace, "origin", denial("origin_not_allowed", policy.rules.origins));
+  }
+  if (facts.fields && namespace.handshake) {
+    const fields = decideHandshakeFields(namespace, facts.fields);
+    if (fields !== ALLOWED) return failed(trace, "handshake", fields);
+    if (trace) trace({ check: "handshake", outcome: "passed", rule: rules.namespace });
   }
 
   if (namespace.auth === "none") {
@@ -96,6 +113,22 @@ export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace
   if (facts.revoked === true) return failed(trace, "token", denial("revoked", issuerRule));
   if (trace) trace({ check: "token", outcome: "passed", rule: issuerRule, note: "verified, not expired" });
   return decideClaims(namespace, identity, trace);
+}
+
+/**
+ * The CONNECT's auth object and query against the namespace's `handshake` schemas (DESIGN §1.1):
+ * `payload_invalid` with where it failed (`/auth/...`, `/query/...`), never the values. The caller
+ * asks this before verifying a token, so a malformed CONNECT never makes the guard fetch keys.
+ *
+ * @example
+ * decideHandshakeFields(namespace, { auth: socket.handshake.auth, query }) === ALLOWED;
+ */
+export function decideHandshakeFields(namespace: CompiledNamespace, fields: HandshakeFields): Verdict {
+  const handshake = namespace.handshake;
+  if (!handshake) return ALLOWED;
+  const auth = handshake.auth ? checkValue(handshake.auth, fields.auth, "/auth", "payload_invalid") : ALLOWED;
+  if (auth !== ALLOWED || !handshake.query) return auth;
+  return checkValue(handshake.query, fields.query, "/query", "payload_invalid");
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The verdict on one event a socket sent, in DESIGN §3's order: reserved name → declared → token
- * expiry → claims → size → binary → schema, so a sender without the claims learns nothing about
+ * expiry → claims → size → ack → binary → schema, so a sender without the claims learns nothing about
  * the schema. `sockguard:reauth` is reserved here too: the caller consumes it before asking.
  */
 import { isTokenExpired } from "./token-expiry.js";
@@ -9,6 +9,9 @@ import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { decideArguments } from "./arguments.js";
 import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
+
+/** An ack asked for where `ack: forbidden`, or missing where `ack: required`. */
+const ACK_MISMATCH = Object.freeze([Object.freeze({ instancePath: "", keyword: "ack" })]);
 
 /** What the caller knows of an event. Nothing in it is copied: a caller may reuse one object per socket. */
 export interface EventFacts {
@@ -90,6 +93,17 @@ export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: T
   if (!event) {
     if (trace) trace({ check: "schema", outcome: "skipped", note: "an undeclared event has no schema" });
     return ALLOWED;
+  }
+  const ack = event.ack;
+  if (ack && (ack.mode === "required") !== facts.ackRequested) {
+    return failed(trace, "ack", denial("payload_invalid", ack.rule, ACK_MISMATCH));
+  }
+  if (trace) {
+    trace(
+      ack
+        ? { check: "ack", outcome: "passed", rule: ack.rule }
+        : { check: "ack", outcome: "skipped", note: "ack: optional" },
+    );
   }
   return decideArguments(event, data, facts.carriedBinary, trace);
 }

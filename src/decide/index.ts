@@ -8,10 +8,13 @@ export {
   ABSENT_TOKEN,
   UNREADABLE_TOKEN,
   decideConnect,
+  decideHandshakeFields,
   decideTokenIssuer,
   type ConnectFacts,
+  type HandshakeFields,
   type TokenFact,
 } from "./connect.js";
 export { decideEvent, type EventFacts } from "./event.js";
 export { decideArguments } from "./arguments.js";
+export { decideEmit, decideReply } from "./emit.js";
 export { presentedTokenFacts } from "./token-facts.js";

@@ -51,6 +51,8 @@ export type CheckName =
   | "event"
   | "token expiry"
   | "size"
+  | "ack"
+  | "handshake"
   | "binary"
   | "schema";
 

@@ -13,9 +13,11 @@ import {
   ABSENT_TOKEN,
   ALLOWED,
   decideConnect,
+  decideHandshakeFields,
   presentedTokenFacts,
   UNREADABLE_TOKEN,
   type HandshakeFacts,
+  type HandshakeFields,
   type TokenFact,
   type Verdict,
 } from "../decide/index.js";
@@ -53,8 +55,11 @@ export async function authenticate(
   const namespace = policy.namespaces.get(namespaceName);
   let token: TokenFact = ABSENT_TOKEN;
   let revoked = false;
+  const fields = namespace?.handshake ? handshakeFields(handshake) : undefined;
+  // A CONNECT its handshake schemas refuse is refused before any token is verified.
+  const fieldsHold = !namespace || !fields || decideHandshakeFields(namespace, fields) === ALLOWED;
   try {
-    if (namespace && namespace.auth !== "none") {
+    if (namespace && namespace.auth !== "none" && fieldsHold) {
       const lookup = findToken(handshake, policy.auth.tokenFrom);
       token =
         lookup.kind === "invalid"
@@ -73,10 +78,29 @@ export async function authenticate(
     now: Date.now(),
     revoked,
     ...(handshakeFacts ? { handshake: handshakeFacts } : {}),
+    ...(fields ? { fields } : {}),
   });
   return verdict === ALLOWED && token.kind === "verified"
     ? { verdict, identity: token.identity }
     : { verdict };
+}
+
+/** Engine.IO's and Socket.IO's own query parameters, which `handshake.query` schemas never see. */
+const ENGINE_QUERY_PARAMETERS: ReadonlySet<string> = new Set(["EIO", "transport", "t", "sid", "j", "b64"]);
+
+/**
+ * The CONNECT's fields the namespace's `handshake` schemas judge: its auth object as it arrived,
+ * and the query without Engine.IO's own parameters (a copy: the app's `handshake.query` is untouched).
+ *
+ * @example
+ * handshakeFields(socket.handshake); // { auth: { token: "…" }, query: { room: "lobby" } }
+ */
+export function handshakeFields(handshake: Handshake): HandshakeFields {
+  const query: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(handshake.query)) {
+    if (!ENGINE_QUERY_PARAMETERS.has(key)) query[key] = value;
+  }
+  return { auth: handshake.auth, query };
 }
 
 /**

@@ -41,4 +41,6 @@ export interface GuardContext {
   readonly logger: Logger;
   /** What `guard.revoke` recorded; asked at every connect and renewal once the token is verified. */
   readonly revocations: RevocationStore;
+  /** What an emit or ack reply that breaks its declaration gets (the `emits` option). */
+  readonly emits: "warn" | "refuse" | "off";
 }

@@ -12,6 +12,7 @@ import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { packetBytes, packetCarriedBinary } from "./packet-size.js";
 import { handleReauth } from "./reauth.js";
+import { replyCheckedDispatch } from "./emits.js";
 import { refuseEvent } from "./refuse-event.js";
 import { ackCallback, originalOnevent, replaceOnevent, type DecodedPacket } from "./socket-io-internals.js";
 
@@ -28,7 +29,7 @@ const NO_DATA: readonly unknown[] = Object.freeze([]);
  * guardSocketEvents(ctx, socket);
  */
 export function guardSocketEvents(ctx: GuardContext, socket: Socket): void {
-  const dispatch = originalOnevent(socket);
+  const dispatch = replyCheckedDispatch(ctx, socket, originalOnevent(socket));
   const facts: MutableEventFacts = {
     namespace: socket.nsp.name,
     identity: undefined,

@@ -23,6 +23,7 @@ import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context
 import { EngineOptions } from "./engine-options.js";
 import { createHandshakeGuard, type EngineMiddleware } from "./handshake.js";
 import { guardNamespaces } from "./namespaces.js";
+import { guardNamespaceEmits, type EmitMode } from "./emits.js";
 import { measureConnection, type EngineConnection } from "./packet-size.js";
 import { disconnectMatching, forEachGuardedSocket, recheckLiveSockets } from "./recheck.js";
 import { revocationEntry, type RevocationResult, type RevocationTarget } from "./revocation.js";
@@ -51,6 +52,12 @@ export interface SockguardOptions {
    * shipped with sockguard, in the same format), or `false` to skip the check.
    */
   readonly advisories?: string | false;
+  /**
+   * What an emit (or ack reply) that breaks its declaration in the policy's `emits` (or `reply`)
+   * gets: `warn` (default: delivered, one log line and an `emit_invalid` decision), `refuse` (not
+   * delivered, logged and reported) or `off` (not checked).
+   */
+  readonly emits?: EmitMode;
 }
 
 /** A new policy is in force. */
@@ -159,7 +166,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
 
   constructor(
     io: Server,
-    options: Pick<SockguardOptions, "logger" | "decisions">,
+    options: Pick<SockguardOptions, "logger" | "decisions" | "emits">,
     first: CompiledPolicy,
     compileContext: CompileContext & { readonly remoteKeySets: { close(): void } },
   ) {
@@ -186,12 +193,14 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       decisions,
       logger: this.#logger,
       revocations: new MemoryRevocationStore(),
+      emits: options.emits ?? "warn",
     };
     this.#engineOptions = new EngineOptions(io, this.#logger);
     this.#engineOptions.apply(first);
     warmIssuerKeys(first.auth);
     this.#installEngineGuard(io);
     guardNamespaces(this.#ctx);
+    guardNamespaceEmits(this.#ctx);
     this.#warnAboutEarlySockets(io);
   }
 

@@ -6,13 +6,14 @@
  * no other socket removes the child, so refused clients cannot pile up namespaces.
  */
 import type { Namespace, Socket } from "socket.io";
-import { SockguardDenial, type DenialCode, type Rule } from "../decisions.js";
+import { SockguardDenial, type DenialCode, type PayloadErrorDetail, type Rule } from "../decisions.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { authenticate } from "./authenticate.js";
 import { connectHandshakeFacts, connectOriginAllowed } from "./connect-origin.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { guardSocketEvents } from "./events.js";
+import { guardSocketEmits } from "./emits.js";
 import { isConnectionClosing } from "./feedback.js";
 import { countDenial } from "./refuse-event.js";
 import { stampDecodedPackets } from "./packet-size.js";
@@ -69,7 +70,7 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
       if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
         return judgeConnect(ctx, socket, next);
       if (verdict.code !== "allowed")
-        return refuseConnect(ctx, policy, socket, next, verdict.code, verdict.rule);
+        return refuseConnect(ctx, policy, socket, next, verdict.code, verdict.rule, verdict.details);
       admit(ctx, socket, policy, identity);
       next();
     },
@@ -87,6 +88,7 @@ function admit(
   ctx.states.set(socket, state);
   publishIdentity(socket, identity);
   guardSocketEvents(ctx, socket);
+  guardSocketEmits(ctx, socket);
   watchTokenExpiry(ctx, socket, state, policy.auth);
   // A connect that never completes (the client left meanwhile) emits no disconnect: the timer is
   // unref'd and finds the socket disconnected when it fires.
@@ -101,14 +103,15 @@ function refuseConnect(
   next: (err?: Error) => void,
   code: DenialCode,
   rule?: Rule,
+  details?: readonly PayloadErrorDetail[],
 ): void {
   if (ctx.decisions.wantsDenials())
-    ctx.decisions.report(socketDecision(ctx, socket, code, "connect", { rule }));
+    ctx.decisions.report(socketDecision(ctx, socket, code, "connect", { rule, details }));
   const namespace = socket.nsp;
   // This socket is the only one connecting and none is connected: the child exists only for it.
   if (namespace.sockets.size === 0 && connectingCount(namespace) <= 1)
     removeChildNamespace(ctx.io, namespace);
-  next(new SockguardDenial(code));
+  next(new SockguardDenial(code, details));
   // A refused connect counts against the connection's budget: trying tokens has an end.
   countDenial(ctx, policy, socket, "connect");
 }

@@ -13,7 +13,26 @@ export interface DecodedPacket {
   data?: unknown;
 }
 
+/** Socket.IO's packet type of an event (before the encoder makes it a binary event). */
+export const EVENT_PACKET_TYPE = 2;
+
+/** Writes one packet to a socket's client; `socket.emit` calls it with each event it sends. */
+export type SocketPacketWriter = (packet: DecodedPacket, options?: object) => void;
+
+/** A namespace adapter's local delivery: every broadcast of the namespace passes here once. */
+export interface AdapterBroadcasts {
+  broadcast(packet: DecodedPacket, options: object): void;
+  broadcastWithAck(
+    packet: DecodedPacket,
+    options: object,
+    clientCountCallback: (clientCount: number) => void,
+    ack: (...args: unknown[]) => void,
+  ): void;
+}
+
 interface SocketInternals {
+  /** Writes a packet (events from `socket.emit`, acks, connects, disconnects) to the client. */
+  packet: SocketPacketWriter;
   /** Called with each incoming EVENT packet; runs `onAny` listeners, then `socket.use`, then handlers. */
   onevent(packet: DecodedPacket): void;
   /** The callback that answers the client's acknowledgement `id`. */
@@ -28,6 +47,8 @@ interface ClientInternals {
 }
 
 interface NamespaceInternals {
+  /** Builds `namespace.adapter`; `io.adapter(...)` calls it again for every namespace. */
+  _initAdapter(): void;
   /** Namespace middleware, run in order for each connect. */
   _fns: Array<(socket: Socket, next: (err?: Error) => void) => void>;
   /** Sockets whose connect is still in the middleware. */
@@ -49,6 +70,44 @@ export function originalOnevent(socket: Socket): (packet: DecodedPacket) => void
 /** Makes `onevent` an own property of `socket`, ahead of the prototype's. */
 export function replaceOnevent(socket: Socket, onevent: (packet: DecodedPacket) => void): void {
   (socket as unknown as SocketInternals).onevent = onevent;
+}
+
+/** The factory of ack callbacks Socket.IO's `onevent` calls for an event that asked for one. */
+export function originalAckFactory(socket: Socket): (id: number) => (...args: unknown[]) => void {
+  return (socket as unknown as SocketInternals).ack;
+}
+
+/** Makes the ack factory an own property of `socket`. */
+export function replaceAckFactory(socket: Socket, ack: (id: number) => (...args: unknown[]) => void): void {
+  (socket as unknown as SocketInternals).ack = ack;
+}
+
+/** The packet writer of `socket` (the prototype's), to be replaced by an own property. */
+export function originalPacketWriter(socket: Socket): SocketPacketWriter {
+  return (socket as unknown as SocketInternals).packet;
+}
+
+/** Makes the packet writer an own property of `socket`. */
+export function replacePacketWriter(socket: Socket, packet: SocketPacketWriter): void {
+  (socket as unknown as SocketInternals).packet = packet;
+}
+
+/** The local delivery methods of `namespace`'s adapter (in memory, Redis, ...). */
+export function adapterBroadcasts(namespace: Namespace): AdapterBroadcasts {
+  return namespace.adapter as unknown as AdapterBroadcasts;
+}
+
+/**
+ * Calls `rebuilt` every time `namespace` builds its adapter again (`io.adapter(...)` after the
+ * guard started), after the new adapter is in place.
+ */
+export function onAdapterRebuilt(namespace: Namespace, rebuilt: () => void): void {
+  const internals = namespace as unknown as NamespaceInternals;
+  const init = internals._initAdapter;
+  internals._initAdapter = function (this: NamespaceInternals) {
+    init.call(this);
+    rebuilt();
+  };
 }
 
 /** The callback answering acknowledgement `id` on `socket`. */
