@@ -1,11 +1,13 @@
 /**
  * The command line: `sockguard validate [files...] [--format text|json|github] [--strict]`,
+ * `sockguard types|asyncapi FILE [--out F]`,
  * `sockguard doctor [dir] [--format ...] [--strict] [--advisories FILE]`, `--help`, `--version`. Exit status 0 when every file is valid, 1 when one is not, 2 for bad usage
  * or a file that cannot be read.
  */
 import { parseArgs } from "node:util";
 import { doctorCommand } from "./doctor.js";
-import { COMMAND_HELP, DOCTOR_HELP, EXPLAIN_HELP, TEST_HELP, VALIDATE_HELP } from "./usage.js";
+import { COMMAND_HELP, DOCTOR_HELP, EXPLAIN_HELP, TEST_HELP, TYPES_HELP, VALIDATE_HELP } from "./usage.js";
+import { generateCommand, type Generator } from "./generate-command.js";
 import { explainCase } from "./explain-command.js";
 import { TEST_FORMATS, runTests, type TestFormat } from "./test-command.js";
 import { packageVersion } from "./version.js";
@@ -46,6 +48,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         event: { type: "string" },
         args: { type: "string" },
         "coverage-min": { type: "string" },
+        out: { type: "string", short: "o" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -76,6 +79,26 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     if (files.length > 1) return usageError(io, "explain takes at most one case file");
     return explainCase(files[0], values, io);
   }
+  const generator = GENERATORS[command];
+  if (generator) {
+    if (values.help) {
+      io.stdout(generator.help);
+      return EXIT_VALID;
+    }
+    const format = values.format ?? "text";
+    if (!isOutputFormat(format)) {
+      return usageError(io, `--format must be one of ${OUTPUT_FORMATS.join(", ")}, not "${format}"`);
+    }
+    if (files.length !== 1) return usageError(io, `${command} takes one policy file`);
+    const out = values.out;
+    return generateCommand(
+      generator.generate,
+      files[0]!,
+      out === undefined ? { format } : { format, out },
+      io,
+    );
+  }
+  if (values.out !== undefined) return usageError(io, "--out is an option of types and asyncapi");
   if (command !== "validate" && command !== "doctor") return usageError(io, `unknown command "${command}"`);
   if (values.help) {
     io.stdout(command === "doctor" ? DOCTOR_HELP : VALIDATE_HELP);
@@ -127,6 +150,15 @@ function testCommand(
     io,
   );
 }
+
+/** The commands that generate a document from one policy; each generator is loaded only when asked for. */
+const GENERATORS: Readonly<Record<string, { readonly generate: Generator; readonly help: string }>> = {
+  types: {
+    generate: async (loaded, source) =>
+      (await import("../generate/typescript.js")).generateTypes(loaded, source),
+    help: TYPES_HELP,
+  },
+};
 
 function isOutputFormat(format: string): format is OutputFormat {
   return (OUTPUT_FORMATS as readonly string[]).includes(format);

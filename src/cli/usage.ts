@@ -9,6 +9,7 @@ Commands:
   test [paths...]       run policy test suites (*.test.yaml) through the guard's own decisions
   explain [case.yaml]   show every check of one case, its outcome and the policy key that decided
   doctor [dir]          check the installed socket.io stack against known advisories (offline)
+  types <file>          generate TypeScript event, ack and socket.data types from a policy
   help                  show this help
 
 Options:
@@ -112,4 +113,27 @@ Options:
 Example:
   sockguard explain --policy policies/chat.yaml --namespace /chat \\
     --claims '{"sub":"bob","scope":"chat:read"}' --event message --args '[{"text":"hi"}]'
+`;
+
+export const TYPES_HELP = `Usage: sockguard types [options] <file>
+
+Generate TypeScript declarations of a policy's contract: for each namespace,
+<Ns>ClientToServerEvents (its events, ack callbacks typed by each event's reply) and
+<Ns>ServerToClientEvents (its emits), one type per argument from its JSON Schema, and
+SocketData (socket.data.sockguard), for new Server<...>() and io<...>(). Schema files
+referenced with $ref are read as the guard reads them. A policy with errors generates
+nothing; its problems are reported as validate reports them.
+
+Options:
+  -o, --out <file>       write to this file (default: stdout)
+  -f, --format <format>  text (default), json or github: how problems (or the file written) are reported
+  -h, --help             show this help
+
+Exit status:
+  0  generated
+  1  the policy is not valid
+  2  bad usage, or a file that cannot be read or written
+
+Examples:
+  sockguard types policies/chat.yaml --out src/sockguard-events.ts
 `;
