@@ -6,7 +6,15 @@
  */
 import { parseArgs } from "node:util";
 import { doctorCommand } from "./doctor.js";
-import { COMMAND_HELP, DOCTOR_HELP, EXPLAIN_HELP, TEST_HELP, TYPES_HELP, VALIDATE_HELP } from "./usage.js";
+import {
+  COMMAND_HELP,
+  DOCTOR_HELP,
+  EXPLAIN_HELP,
+  TEST_HELP,
+  TYPES_HELP,
+  VALIDATE_HELP,
+  ASYNCAPI_HELP,
+} from "./usage.js";
 import { generateCommand, type Generator } from "./generate-command.js";
 import { explainCase } from "./explain-command.js";
 import { TEST_FORMATS, runTests, type TestFormat } from "./test-command.js";
@@ -157,6 +165,11 @@ const GENERATORS: Readonly<Record<string, { readonly generate: Generator; readon
     generate: async (loaded, source) =>
       (await import("../generate/typescript.js")).generateTypes(loaded, source),
     help: TYPES_HELP,
+  },
+  asyncapi: {
+    generate: async (loaded, source) =>
+      (await import("../generate/asyncapi.js")).generateAsyncApi(loaded, source),
+    help: ASYNCAPI_HELP,
   },
 };
 

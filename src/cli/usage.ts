@@ -10,6 +10,7 @@ Commands:
   explain [case.yaml]   show every check of one case, its outcome and the policy key that decided
   doctor [dir]          check the installed socket.io stack against known advisories (offline)
   types <file>          generate TypeScript event, ack and socket.data types from a policy
+  asyncapi <file>       generate an AsyncAPI 3.0 document of a policy
   help                  show this help
 
 Options:
@@ -115,6 +116,18 @@ Example:
     --claims '{"sub":"bob","scope":"chat:read"}' --event message --args '[{"text":"hi"}]'
 `;
 
+/** The options and exit status `types` and `asyncapi` share. */
+const GENERATE_OPTIONS = `Options:
+  -o, --out <file>       write to this file (default: stdout)
+  -f, --format <format>  text (default), json or github: how problems (or the file written) are reported
+  -h, --help             show this help
+
+Exit status:
+  0  generated
+  1  the policy is not valid
+  2  bad usage, or a file that cannot be read or written
+`;
+
 export const TYPES_HELP = `Usage: sockguard types [options] <file>
 
 Generate TypeScript declarations of a policy's contract: for each namespace,
@@ -124,16 +137,20 @@ SocketData (socket.data.sockguard), for new Server<...>() and io<...>(). Schema 
 referenced with $ref are read as the guard reads them. A policy with errors generates
 nothing; its problems are reported as validate reports them.
 
-Options:
-  -o, --out <file>       write to this file (default: stdout)
-  -f, --format <format>  text (default), json or github: how problems (or the file written) are reported
-  -h, --help             show this help
-
-Exit status:
-  0  generated
-  1  the policy is not valid
-  2  bad usage, or a file that cannot be read or written
-
+${GENERATE_OPTIONS}
 Examples:
   sockguard types policies/chat.yaml --out src/sockguard-events.ts
+`;
+
+export const ASYNCAPI_HELP = `Usage: sockguard asyncapi [options] <file>
+
+Generate an AsyncAPI 3.0 document (YAML) of a policy: a channel per namespace, a receive
+operation per event (with its ack reply), a send operation per emit, each message's schema
+(schema: is the payload, args: a tuple of the arguments), the issuers as security schemes,
+a server per transport and the origins and handshake query as WebSocket bindings. A policy
+with errors generates nothing; its problems are reported as validate reports them.
+
+${GENERATE_OPTIONS}
+Examples:
+  sockguard asyncapi policies/chat.yaml --out asyncapi.yaml
 `;
