@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The chat itself: what `/chat` does with the events the guard lets through. There is no
  * validation here on purpose: every argument that reaches these handlers has already matched its
@@ -11,7 +12,16 @@
  * @example
  * registerChatHandlers(io.of("/chat"));
  *
- * @param {import("socket.io").Namespace} chat
+ * The namespace is typed from `sockguard-events.ts`, generated from the policy
+ * (`sockguard types policies/chat.yaml --out examples/chat/sockguard-events.ts`): the handlers'
+ * arguments, their acks and every emit are checked against the policy's declarations.
+ *
+ * @param {import("socket.io").Namespace<
+ *   import("./sockguard-events.js").ChatClientToServerEvents,
+ *   import("./sockguard-events.js").ChatServerToClientEvents,
+ *   {},
+ *   import("./sockguard-events.js").SocketData
+ * >} chat
  */
 export function registerChatHandlers(chat) {
   chat.on("connection", (socket) => {

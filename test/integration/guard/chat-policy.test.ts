@@ -67,7 +67,10 @@ describe("guard: policies/chat.yaml end to end", () => {
         socket.on(event, (...args: unknown[]) => {
           const ack = args.pop();
           received.push([event, ...args]);
-          if (typeof ack === "function") (ack as (r: string) => void)("ok");
+          // Each reply as the policy declares it (message and join have a `reply`; typing none).
+          const reply =
+            event === "typing" ? "ok" : event === "join" ? { ok: true, room: "general" } : { ok: true };
+          if (typeof ack === "function") (ack as (r: unknown) => void)(reply);
         });
       }
     });
@@ -98,9 +101,14 @@ describe("guard: policies/chat.yaml end to end", () => {
   it("serves a valid client over WebSocket and polling", async () => {
     for (const transport of ["websocket", "polling"] as const) {
       const client = await chatClient("chat:read chat:write", { transports: [transport] });
-      assert.equal(await emitWithReply(client, "message", { text: "hello", room: "lobby" }), "ok");
+      assert.deepEqual(await emitWithReply(client, "message", { text: "hello", room: "lobby" }), {
+        ok: true,
+      });
       assert.equal(await emitWithReply(client, "typing", true), "ok");
-      assert.equal(await emitWithReply(client, "join", { room: "general" }), "ok");
+      assert.deepEqual(await emitWithReply(client, "join", { room: "general" }), {
+        ok: true,
+        room: "general",
+      });
     }
     assert.equal(received.length, 6);
     assert.deepEqual(decisions, []);

@@ -7,9 +7,9 @@ import { expect } from "chai";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { runCliIn } from "../../helpers/cli-run.js";
+import { strictProblems } from "../../helpers/strict-program.js";
 import { writePolicyFiles } from "../../helpers/policy-files.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -113,21 +113,8 @@ describe("sockguard types", () => {
     await writeFile(join(appDir, "server.ts"), SERVER_APP);
     await writeFile(join(appDir, "client.ts"), CLIENT_APP);
 
-    const program = ts.createProgram([join(appDir, "server.ts"), join(appDir, "client.ts")], {
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      skipLibCheck: true,
-      types: ["node"],
+    const problems = strictProblems([join(appDir, "server.ts"), join(appDir, "client.ts")], appDir, {
       lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
-    });
-    const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
-      const where = diagnostic.file
-        ? `${diagnostic.file.fileName.slice(appDir.length + 1)}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}`
-        : "";
-      return `${where} ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`;
     });
     expect(problems).to.deep.equal([]);
   });
