@@ -13,6 +13,7 @@ import { runFleet } from "./workloads/fleet.js";
 import { runHandshakes } from "./workloads/handshakes.js";
 import { runReload } from "./workloads/reload.js";
 import { runThroughput } from "./workloads/throughput.js";
+import { runEmits } from "./workloads/emits.js";
 import { runValidate } from "./workloads/validate.js";
 
 /** A workload by its command-line name, and the report titles it produces (for a failure). */
@@ -29,6 +30,7 @@ export const WORKLOADS: readonly Workload[] = [
   { id: "reload", titles: ["Reload"], run: (s) => runReload(s.reload) },
   { id: "fleet", titles: ["Recheck", "Memory"], run: (s) => runFleet(s.fleet) },
   { id: "validate", titles: ["Validate"], run: (s) => runValidate(s.validate) },
+  { id: "emits", titles: ["Emits"], run: (s) => runEmits(s.emits) },
 ];
 
 export interface BenchOptions {

@@ -50,6 +50,15 @@ export interface BenchSizes {
     readonly runs: number;
     readonly policyEvents: number;
   };
+  readonly emits: {
+    /** WebSocket clients of each server (`emits: off` and `emits: warn`): a broadcast's recipients. */
+    readonly recipients: number;
+    /** Measured rounds, each timing both servers; the first warms up. */
+    readonly rounds: number;
+    /** Single emits, and broadcasts, timed per round and server. */
+    readonly emits: number;
+    readonly broadcasts: number;
+  };
 }
 
 export const FULL_SIZES: BenchSizes = {
@@ -59,6 +68,7 @@ export const FULL_SIZES: BenchSizes = {
   reload: { edits: 50 },
   fleet: { sockets: 2000, memoryRounds: 3, swaps: 10 },
   validate: { runs: 5, policyEvents: 200 },
+  emits: { recipients: 1000, rounds: 11, emits: 2000, broadcasts: 20 },
 };
 
 export const QUICK_SIZES: BenchSizes = {
@@ -68,6 +78,7 @@ export const QUICK_SIZES: BenchSizes = {
   reload: { edits: 10 },
   fleet: { sockets: 500, memoryRounds: 1, swaps: 5 },
   validate: { runs: 2, policyEvents: 200 },
+  emits: { recipients: 1000, rounds: 3, emits: 500, broadcasts: 5 },
 };
 
 /** Tiny: proves every workload runs and reports numbers; the numbers mean nothing. */
@@ -78,4 +89,5 @@ export const SMOKE_SIZES: BenchSizes = {
   reload: { edits: 2 },
   fleet: { sockets: 10, memoryRounds: 1, swaps: 2 },
   validate: { runs: 1, policyEvents: 20 },
+  emits: { recipients: 5, rounds: 2, emits: 10, broadcasts: 2 },
 };

@@ -66,8 +66,9 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
       ["plain", "sockguard ES256", "hand-written ES256", "sockguard RS256", "sockguard HS256"],
     );
     assert.deepEqual([...variants("Memory")], ["plain", "sockguard"]);
+    assert.deepEqual([...variants("Emits")], ["emits: off", "emits: warn", "warn ÷ off"]);
     const targets = results.workloads.flatMap((w) => w.targets.map((t) => t.target));
-    assert.equal(targets.length, 8);
+    assert.equal(targets.length, 9);
   });
 
   it("writes the JSON results and renders every workload and target in the Markdown table", async () => {
@@ -76,6 +77,6 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
     const markdown = renderMarkdown(results);
     for (const name of EXPECTED_REPORTS)
       assert.match(markdown, new RegExp(`\\| ${name.replace(/[()]/g, "\\$&")} \\|`));
-    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 8);
+    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 9);
   });
 });
