@@ -122,7 +122,11 @@ export function decideTokenIssuer(
   return ALLOWED;
 }
 
-function decideClaims(
+/**
+ * The namespace's `require` against the claims of `identity` (undefined: anonymous, which holds no
+ * claims). Shared by a connect and by the recheck of a live socket.
+ */
+export function decideClaims(
   namespace: CompiledNamespace,
   identity: Identity | undefined,
   trace?: TraceSink,

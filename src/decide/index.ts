@@ -12,6 +12,7 @@ export {
   type ConnectFacts,
   type TokenFact,
 } from "./connect.js";
+export { decideLiveSocket, refusesConnection, type LiveSocketFacts } from "./live-socket.js";
 export { decideEvent, type EventFacts } from "./event.js";
 export { decideArguments } from "./arguments.js";
 export { presentedTokenFacts } from "./token-facts.js";
