@@ -6,6 +6,7 @@ import type { ConnectionPolicy, TransportName } from "../policy/types.js";
 import { parseRate, parseSize } from "../policy/units.js";
 import { compileQuotaRule, compileRateRule } from "./budgets.js";
 import { PolicyCompileError } from "./compile-error.js";
+import { unlocatedRules, type RuleLocator } from "./rules.js";
 import { compileOriginMatcher } from "./origins.js";
 import { compileProxyMatcher } from "./proxies.js";
 import type { CompiledConnection } from "./types.js";
@@ -29,6 +30,7 @@ export const DEFAULT_MAX_DENIALS = "20/1m";
 export function compileConnection(
   connection: ConnectionPolicy | undefined,
   someNamespaceAllowsMissingOrigin = false,
+  rules: RuleLocator = unlocatedRules(),
 ): CompiledConnection {
   const { matchOrigin, matchHost } = compileOriginMatcher(connection?.origins ?? []);
   const requested = new Set(connection?.transports ?? DEFAULT_TRANSPORTS);
@@ -64,10 +66,17 @@ export function compileConnection(
             { kind: "handshake" },
             ["connection", "rateLimit"],
             "address",
+            rules.policyKey("connection", "rateLimit"),
           ),
         }),
     ...(connection?.maxConnections === undefined
       ? {}
-      : { maxConnections: compileQuotaRule(connection.maxConnections, { kind: "connection" }) }),
+      : {
+          maxConnections: compileQuotaRule(
+            connection.maxConnections,
+            { kind: "connection" },
+            rules.policyKey("connection", "maxConnections"),
+          ),
+        }),
   });
 }

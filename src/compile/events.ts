@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import type { ArgSpec, BinaryArg, EventPolicy } from "../policy/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { parseSize } from "../policy/units.js";
+import type { RateRule } from "../budget/types.js";
 import { compileRateRule } from "./budgets.js";
 import { compileRequirementAt, predicateOf } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
@@ -31,6 +32,7 @@ export function compileEventValidators(
   events: Readonly<Record<string, EventPolicy>>,
   ajv: Ajv2020,
   rules: RuleLocator = unlocatedRules(),
+  namespaceBudgets: readonly RateRule[] = [],
 ): ReadonlyMap<string, CompiledEvent> {
   const compiled = new Map<string, CompiledEvent>();
   for (const [name, event] of Object.entries(events)) {
@@ -45,20 +47,25 @@ export function compileEventValidators(
       compileArg(spec, ajv, event.args ? [...path, argsKey, String(index)] : [...path, argsKey], rules),
     );
     const requirement = event.require ? compileRequirementAt(event.require, rules, path) : undefined;
+    const rateLimit =
+      event.rateLimit === undefined
+        ? undefined
+        : compileRateRule(
+            event.rateLimit,
+            { kind: "event", namespace, event: name },
+            [...path, "rateLimit"],
+            undefined,
+            rules.policyKey(...path, "rateLimit"),
+          );
     compiled.set(
       name,
       Object.freeze({
         name,
         ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
         args: Object.freeze(args),
-        ...(event.rateLimit === undefined
-          ? {}
-          : {
-              rateLimit: compileRateRule(event.rateLimit, { kind: "event", namespace, event: name }, [
-                ...path,
-                "rateLimit",
-              ]),
-            }),
+        ...(rateLimit ? { rateLimit } : {}),
+        // The namespace's budget for all its events first, then the event's own.
+        budgets: rateLimit ? Object.freeze([...namespaceBudgets, rateLimit]) : namespaceBudgets,
         rules: Object.freeze({ event: rules.policyKey(...path), args: rules.policyKey(...path, argsKey) }),
       }),
     );

@@ -138,6 +138,11 @@ export interface CompiledEvent {
   readonly args: readonly CompiledArg[];
   /** The event's own rate limit. */
   readonly rateLimit?: RateRule;
+  /**
+   * Every rate limit an event of this name spends, in the order they are spent: the namespace's
+   * `eventRateLimit`, then the event's `rateLimit`. Empty (and shared) when there is none.
+   */
+  readonly budgets: readonly RateRule[];
   /** The event's key, and its `args` (or `schema`) key: what an arity mismatch is measured against. */
   readonly rules: { readonly event: Rule; readonly args: Rule };
 }
@@ -160,6 +165,8 @@ export interface CompiledNamespace {
   readonly maxConnections?: QuotaRule;
   /** All events of this namespace together, per key. */
   readonly eventRateLimit?: RateRule;
+  /** What an undeclared event (under `unknownEvents: allow`) spends: the `eventRateLimit`, if any. */
+  readonly eventBudgets: readonly RateRule[];
   readonly rules: NamespaceRules;
 }
 
@@ -199,4 +206,6 @@ export interface CompiledPolicy {
   readonly namespaces: ReadonlyMap<string, CompiledNamespace>;
   /** Where the policy's checks are written. */
   readonly rules: PolicyRules;
+  /** The id of every rate limit in the policy (a reload keeps these counters and forgets the rest). */
+  readonly rateLimitIds: ReadonlySet<string>;
 }

@@ -6,6 +6,7 @@ import type { Server, Socket } from "socket.io";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { RevocationStore } from "../cluster/revocation-store.js";
 import type { Decision } from "../decisions.js";
+import type { GuardBudgets } from "./budgets.js";
 import type { SocketState } from "./socket-state.js";
 
 /**
@@ -41,4 +42,6 @@ export interface GuardContext {
   readonly logger: Logger;
   /** What `guard.revoke` recorded; asked at every connect and renewal once the token is verified. */
   readonly revocations: RevocationStore;
+  /** Rate limits and connection quotas: the stores, and the places handshakes took. */
+  readonly budgets: GuardBudgets;
 }

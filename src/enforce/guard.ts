@@ -20,6 +20,7 @@ import { formatDiagnostic, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { Policy } from "../policy/types.js";
 import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context.js";
+import { GuardBudgets, memoryBudgetStores, type BudgetStores } from "./budgets.js";
 import { EngineOptions } from "./engine-options.js";
 import { createHandshakeGuard, type EngineMiddleware } from "./handshake.js";
 import { guardNamespaces } from "./namespaces.js";
@@ -162,6 +163,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     options: Pick<SockguardOptions, "logger" | "decisions">,
     first: CompiledPolicy,
     compileContext: CompileContext & { readonly remoteKeySets: { close(): void } },
+    budgetStores: BudgetStores = memoryBudgetStores(),
   ) {
     super();
     this.#compileContext = compileContext;
@@ -186,6 +188,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       decisions,
       logger: this.#logger,
       revocations: new MemoryRevocationStore(),
+      budgets: new GuardBudgets(budgetStores),
     };
     this.#engineOptions = new EngineOptions(io, this.#logger);
     this.#engineOptions.apply(first);
@@ -216,6 +219,8 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
    */
   swapPolicy(compiled: CompiledPolicy): void {
     this.#holder.current = compiled;
+    // Limits the new policy keeps keep their counters; the others are forgotten.
+    this.#ctx.budgets.retain(compiled.rateLimitIds);
     const closing = recheckLiveSockets(this.#ctx, compiled);
     this.#engineOptions.apply(compiled, closing);
     warmIssuerKeys(compiled.auth);
@@ -272,10 +277,13 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   /** Engine middleware on the engine that exists, or on the one `attach()`/`listen()` creates later. */
   #installEngineGuard(io: Server): void {
     const middleware = createHandshakeGuard(this.#ctx);
+    const budgets = this.#ctx.budgets;
     const install = (engine: GuardedEngine): void => {
       engine.use(middleware);
       // engine.io emits `connection` before the connection can receive a message: every packet is measured.
       engine.on("connection", measureConnection);
+      // A connection place its handshake took is freed when the connection closes.
+      engine.on("connection", (conn) => budgets.bindConnection(conn));
     };
     const existing = (io as unknown as { engine?: GuardedEngine }).engine;
     if (existing) return install(existing);
