@@ -14,6 +14,7 @@ import { PolicyCompileError } from "./compile-error.js";
 import { compileConnection } from "./connection.js";
 import { compileEventValidators } from "./events.js";
 import { createRuleLocator, type RuleLocator } from "./rules.js";
+import { compileTls } from "./tls.js";
 import type { CompiledAuth, CompiledNamespace, CompiledPolicy, PolicyRules } from "./types.js";
 
 /**
@@ -29,15 +30,16 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   const { policy, resources } = loaded;
   if (!policy || !resources) throw new PolicyCompileError([], "the policy has errors and cannot be compiled");
   const namespacePolicies = Object.values(policy.namespaces ?? {});
+  const rules = createRuleLocator(policy, resources);
   const connection = compileConnection(
     policy.connection,
     namespacePolicies.some((namespace) => namespace.allowMissingOrigin === true),
+    compileTls(policy.connection?.tls, resources, rules),
   );
   const auth = compileAuth(policy.auth, resources, context);
   // The loader checked every schema against the meta-schema; compiling need not again. `verbose`
   // puts the failing schema object on an error (only when one happens), which locates its keyword.
   const ajv = createEventAjv(resources.schemas, { validateSchema: false, verbose: true });
-  const rules = createRuleLocator(policy, resources);
   const namespaces = new Map<string, CompiledNamespace>();
   for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
     namespaces.set(name, compileNamespace(name, namespace, auth, ajv, rules));

@@ -11,7 +11,8 @@ import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { closeConnectionsWithDenial, disconnectWithDenial, type ClosingConnections } from "./feedback.js";
 import { connectOriginAllowed, handshakeRequestOf } from "./connect-origin.js";
-import { isSecureRequest } from "./handshake.js";
+import { negotiatedAtLeast } from "../decide/handshake.js";
+import { isSecureRequest, tlsProtocolOf } from "./handshake.js";
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 
@@ -67,7 +68,10 @@ export function connectionStillAdmits(
   const connection = policy.connection;
   if (!connectOriginAllowed(policy, namespace, socket)) return false;
   if (!(connection.transports as ReadonlySet<string>).has(socket.conn.transport.name)) return false;
-  return !connection.requireTls || isSecureRequest(connection, handshakeRequestOf(socket));
+  const request = handshakeRequestOf(socket);
+  if (connection.requireTls && !isSecureRequest(connection, request)) return false;
+  const minVersion = connection.tls?.minVersion;
+  return minVersion === undefined || negotiatedAtLeast(tlsProtocolOf(request), minVersion);
 }
 
 /**
