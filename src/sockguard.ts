@@ -61,9 +61,14 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
     throw new PolicyLoadError(first.diagnostics);
   }
   if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
+  let guard: SockguardGuard;
+  try {
+    guard = new SockguardGuard(io, options, first.compiled, context);
+  } catch (error) {
+    context.remoteKeySets.close();
+    throw error;
+  }
   guardedServers.add(io);
-
-  const guard = new SockguardGuard(io, options, first.compiled, context);
   if (typeof policy === "string") {
     await followPolicyFile(guard, policy, firstLoad, options.watch ?? true);
   } else {

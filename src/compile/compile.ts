@@ -14,6 +14,7 @@ import { PolicyCompileError } from "./compile-error.js";
 import { compileConnection } from "./connection.js";
 import { compileEventValidators } from "./events.js";
 import { createRuleLocator, type RuleLocator } from "./rules.js";
+import { compileTls } from "./tls.js";
 import type {
   CompiledAuth,
   CompiledConnection,
@@ -39,6 +40,7 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   const connection = compileConnection(
     policy.connection,
     namespacePolicies.some((namespace) => namespace.allowMissingOrigin === true),
+    compileTls(policy.connection?.tls, resources, rules),
     rules,
   );
   const auth = compileAuth(policy.auth, resources, context);

@@ -4,7 +4,7 @@
  * policy.
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { AuthMode, TokenSource, TransportName } from "../policy/types.js";
+import type { AuthMode, TlsVersion, TokenSource, TransportName } from "../policy/types.js";
 import type { DenialCode, Rule } from "../decisions.js";
 import type { QuotaRule, RateRule } from "../budget/types.js";
 
@@ -113,6 +113,31 @@ export interface CompiledConnection {
   readonly rateLimit?: RateRule;
   /** Concurrent Engine.IO connections per client address (`connection.maxConnections`). */
   readonly maxConnections?: QuotaRule;
+  /** `connection.tls`: TLS served by Node itself (and so required). */
+  readonly tls?: CompiledTls;
+}
+
+/** `connection.tls`, compiled. */
+export interface CompiledTls {
+  /** The certificate to serve (the policy names one): the guard then owns the server's secure context. */
+  readonly credentials?: ServedCredentials;
+  /** The oldest protocol a connection may have negotiated. */
+  readonly minVersion?: TlsVersion;
+  /** `connection.tls`, its `minVersion` and its `certFile` (each the nearest present key). */
+  readonly rules: { readonly tls: Rule; readonly minVersion: Rule; readonly certFile: Rule };
+}
+
+/** A certificate chain and its key as Node's `setSecureContext()` takes them, read from the policy's files. */
+export interface ServedCredentials {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+  /** The absolute path of `certFile`, for log lines. */
+  readonly certFile: string;
+  /** The leaf certificate's SHA-256 fingerprint, as `getPeerCertificate().fingerprint256` writes it. */
+  readonly fingerprint256: string;
+  /** When the leaf certificate expires, in milliseconds since the epoch. */
+  readonly notAfter: number;
 }
 
 /** One positional argument. */

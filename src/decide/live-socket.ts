@@ -8,7 +8,7 @@
  */
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { decideClaims } from "./connect.js";
-import { originAllowed, type HandshakeFacts } from "./handshake.js";
+import { negotiatedAtLeast, originAllowed, type HandshakeFacts } from "./handshake.js";
 import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
 
 /** What the guard kept of a live socket. */
@@ -55,8 +55,12 @@ export function decideLiveSocket(policy: CompiledPolicy, facts: LiveSocketFacts,
   if (!(connection.transports as ReadonlySet<string>).has(facts.transport)) {
     return failed(trace, "transport", denial("transport_not_allowed", rules.transports));
   }
+  const tls = connection.tls;
   if (connection.requireTls && !facts.handshake.secure) {
-    return failed(trace, "tls", denial("tls_required", rules.requireTls));
+    return failed(trace, "tls", denial("tls_required", tls?.rules.tls ?? rules.requireTls));
+  }
+  if (tls?.minVersion !== undefined && !negotiatedAtLeast(facts.handshake.tlsProtocol, tls.minVersion)) {
+    return failed(trace, "tls", denial("tls_required", tls.rules.minVersion));
   }
   if (!namespace) return failed(trace, "namespace", denial("namespace_not_allowed", rules.namespaces));
   if (trace) trace({ check: "namespace", outcome: "passed", rule: namespace.rules.namespace });

@@ -30,6 +30,7 @@ import { revocationEntry, type RevocationResult, type RevocationTarget } from ".
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 import { watchTokenExpiry } from "./token-lifetime.js";
+import { ServedCertificate } from "./tls-context.js";
 
 /** Options of `sockguard()`. */
 export interface SockguardOptions {
@@ -143,7 +144,9 @@ export function refuseUnguardableSetup(io: Server): void {
 }
 
 /**
- * The guard of one Socket.IO server. Constructing it registers every hook, with `first` in force.
+ * The guard of one Socket.IO server. Constructing it registers every hook, with `first` in force
+ * (and its certificate served); it throws a {@link PolicyLoadError} when `first` cannot be served
+ * on the server (`connection.tls` on a plain HTTP server).
  *
  * @example
  * const guard = new SockguardGuard(io, { logger: console }, compiled, context);
@@ -154,6 +157,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   readonly #ctx: GuardContext;
   readonly #compileContext: CompileContext & { readonly remoteKeySets: { close(): void } };
   readonly #engineOptions: EngineOptions;
+  readonly #servedCertificate: ServedCertificate;
   readonly #logger: Logger;
   #follower: PolicyFollower | undefined;
   #closed = false;
@@ -168,6 +172,9 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     super();
     this.#compileContext = compileContext;
     this.#logger = options.logger ?? defaultLogger;
+    this.#servedCertificate = new ServedCertificate(io, this.#logger);
+    const refused = this.#servedCertificate.apply(first);
+    if (refused.length > 0) throw new PolicyLoadError(refused);
     this.#holder = { current: first };
     const reportAllows = options.decisions === "all";
     const decisions: DecisionSink = {
@@ -237,6 +244,8 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   applyLoadResult(result: PolicyLoadResult): ReloadOutcome {
     const outcome = compileLoaded(result, this.#compileContext);
     if (!outcome.ok) return { ok: false, diagnostics: outcome.diagnostics };
+    const refused = this.#servedCertificate.apply(outcome.compiled);
+    if (refused.length > 0) return { ok: false, diagnostics: [...result.diagnostics, ...refused] };
     const changed = outcome.compiled.version !== this.#holder.current.version;
     this.swapPolicy(outcome.compiled);
     return { ok: true, version: outcome.compiled.version, changed };
@@ -289,6 +298,9 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     if (existing) return install(existing);
     const bind = io.bind;
     io.bind = (engine: GuardedEngine) => {
+      // attach() has set io.httpServer: a policy that cannot be served on it stops the start here.
+      const refused = this.#servedCertificate.apply(this.#holder.current);
+      if (refused.length > 0) throw new PolicyLoadError(refused);
       bind.call(io, engine);
       install(engine);
       this.#engineOptions.engineAttached();

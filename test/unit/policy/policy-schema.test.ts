@@ -184,6 +184,7 @@ describe("schemas/policy.schema.json", () => {
     const TYPES_BY_SCHEMA: Record<string, () => Map<string, boolean>> = {
       "#": () => interfaceMembers("Policy"),
       "#/$defs/connection": () => interfaceMembers("ConnectionPolicy"),
+      "#/$defs/tls": () => interfaceMembers("TlsPolicy"),
       "#/$defs/auth": () => interfaceMembers("AuthPolicy"),
       "#/$defs/issuer": () => interfaceMembers("IssuerPolicy"),
       "#/$defs/jwks": () => literalMembers(propertyType("IssuerPolicy", "jwks")),
@@ -214,7 +215,10 @@ describe("schemas/policy.schema.json", () => {
       });
     }
 
-    it("has the same transports, auth modes and unknownEvents choices", () => {
+    it("has the same transports, auth modes, unknownEvents and TLS version choices", () => {
+      expect(at("#/$defs/tls/properties/minVersion").enum).to.deep.equal(
+        literals(declaration("TlsVersion", ts.isTypeAliasDeclaration).type),
+      );
       expect(at("#/$defs/connection/properties/transports/items").enum).to.deep.equal(
         literals(declaration("TransportName", ts.isTypeAliasDeclaration).type),
       );
