@@ -50,6 +50,7 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
   if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
   refuseUnsupportedSocketIo(io);
   refuseUnguardableSetup(io);
+  checkFleetOptions(options);
 
   const context = createCompileContext();
   const load = (): Promise<PolicyLoadResult> =>
@@ -75,7 +76,21 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
     guard.follow(followPolicyObject(guard, load));
   }
   scheduleStackCheck(io, guard.logger, options.advisories);
+  await guard.joinFleet();
   return guard;
+}
+
+/** `redis` must be a client sockguard can use, and `heartbeatMs` a sensible period. */
+function checkFleetOptions(options: SockguardOptions): void {
+  const { redis, heartbeatMs } = options;
+  if (redis !== undefined && (typeof redis?.eval !== "function" || typeof redis.on !== "function")) {
+    throw new TypeError("sockguard: options.redis must be a node-redis or ioredis client");
+  }
+  if (heartbeatMs !== undefined && !(Number.isInteger(heartbeatMs) && heartbeatMs >= 100)) {
+    throw new TypeError(
+      "sockguard: options.heartbeatMs must be a whole number of milliseconds, at least 100",
+    );
+  }
 }
 
 /**

@@ -7,6 +7,7 @@
  * verification is done, so a revocation made while the keys were being fetched is seen.
  */
 import type { Socket } from "socket.io";
+import { RevocationsUnavailableError } from "../cluster/redis-revocation-store.js";
 import type { RevocationStore } from "../cluster/revocation-store.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import {
@@ -64,8 +65,12 @@ export async function authenticate(
             : await presentedTokenFacts(policy, namespaceName, lookup.token);
     }
     if (token.kind === "verified") revoked = await revocations.isRevoked(token.identity, Date.now());
-  } catch {
-    token = UNREADABLE_TOKEN;
+  } catch (error) {
+    // The fleet's revocations could not be loaded: refused as a passing outage, never admitted.
+    token =
+      error instanceof RevocationsUnavailableError && token.kind === "verified"
+        ? { kind: "failed", iss: token.identity.iss, code: "keys_unavailable" }
+        : UNREADABLE_TOKEN;
   }
   const verdict = decideConnect(policy, {
     namespace: namespaceName,

@@ -9,25 +9,13 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "socket.io";
 import { budgetKey, type BudgetSpender } from "../budget/keys.js";
-import { MemoryQuotaStore } from "../budget/memory-quota-store.js";
-import { MemoryRateStore } from "../budget/memory-rate-store.js";
 import { spendBudgets } from "../budget/spend.js";
-import type { QuotaRule, QuotaStore, RateStore } from "../budget/types.js";
+import type { QuotaRule } from "../budget/types.js";
+import type { BudgetStores } from "../cluster/budget-stores.js";
 import type { CompiledConnection, CompiledNamespace, Identity } from "../compile/types.js";
 import type { Rule } from "../decisions.js";
 import type { EngineConnection } from "./packet-size.js";
 import { connectionId, onSocketCleanup } from "./socket-io-internals.js";
-
-/** Where the guard's budgets are counted. */
-export interface BudgetStores {
-  readonly rate: RateStore;
-  readonly quota: QuotaStore;
-}
-
-/** The stores of one node that shares its budgets with nobody. */
-export function memoryBudgetStores(): BudgetStores {
-  return { rate: new MemoryRateStore(), quota: new MemoryQuotaStore() };
-}
 
 /** A budget that refused: the code, the policy key, and for a rate limit how long to wait. */
 export interface BudgetRefusal {
@@ -56,7 +44,7 @@ export const UNBOUND_PLACE_MS = 10_000;
  * Engine.IO connection.
  *
  * @example
- * const budgets = new GuardBudgets(memoryBudgetStores());
+ * const budgets = new GuardBudgets(budgetStoresFor());
  * const refusal = await budgets.admitHandshake(policy.connection, req, address);
  */
 export class GuardBudgets {

@@ -11,7 +11,6 @@ import { compileLoaded } from "../compile/compile-loaded.js";
 import { describeError } from "../policy/error-diagnostic.js";
 import { EventEmitter } from "node:events";
 import type { Server } from "socket.io";
-import { isRevokedBy } from "../cluster/revocation-entry.js";
 import { MemoryRevocationStore } from "../cluster/memory-revocation-store.js";
 import { warmIssuerKeys, type CompileContext } from "../compile/auth.js";
 import type { CompiledPolicy } from "../compile/types.js";
@@ -20,12 +19,17 @@ import { formatDiagnostic, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { Policy } from "../policy/types.js";
 import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context.js";
-import { GuardBudgets, memoryBudgetStores, type BudgetStores } from "./budgets.js";
+import { budgetStoresFor } from "../cluster/budget-stores.js";
+import { GuardBudgets } from "./budgets.js";
 import { EngineOptions } from "./engine-options.js";
 import { createHandshakeGuard, type EngineMiddleware } from "./handshake.js";
 import { guardNamespaces } from "./namespaces.js";
 import { measureConnection, type EngineConnection } from "./packet-size.js";
-import { disconnectMatching, forEachGuardedSocket, recheckLiveSockets } from "./recheck.js";
+import type { ClusterLink } from "../cluster/cluster-link.js";
+import type { NodeStatus } from "../cluster/node-registry.js";
+import type { RedisClientLike } from "../cluster/redis-client.js";
+import { countGuardedSockets, disconnectRevoked, linkToFleet } from "./fleet.js";
+import { forEachGuardedSocket, recheckLiveSockets } from "./recheck.js";
 import { revocationEntry, type RevocationResult, type RevocationTarget } from "./revocation.js";
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
@@ -53,6 +57,23 @@ export interface SockguardOptions {
    * shipped with sockguard, in the same format), or `false` to skip the check.
    */
   readonly advisories?: string | false;
+  /**
+   * A node-redis or ioredis client the app already has: revocations and budgets are shared by every
+   * node through it, and `status()` lists the fleet (docs/cluster.md).
+   */
+  readonly redis?: RedisClientLike;
+  /** With `redis`: how often this node writes its status entry (ms, default 5000); it expires after three. */
+  readonly heartbeatMs?: number;
+}
+
+/** What {@link Guard.status} says. */
+export interface GuardStatus {
+  /** The version of the policy this node enforces. */
+  readonly version: string;
+  /** Live sockets this node's guard admitted. */
+  readonly sockets: number;
+  /** With `redis`: every node of the fleet as read at this node's last heartbeat. */
+  readonly nodes?: readonly NodeStatus[];
 }
 
 /** A new policy is in force. */
@@ -92,6 +113,14 @@ export interface Guard extends EventEmitter<GuardEvents> {
    * const { disconnected } = await guard.revoke({ sub: "user-42" });
    */
   revoke(target: RevocationTarget): Promise<RevocationResult>;
+  /**
+   * This node's policy version and live sockets and, with `redis`, every live node's: a deploy has
+   * converged when every node lists the same version.
+   *
+   * @example
+   * const stale = guard.status().nodes?.filter((node) => node.version !== guard.version);
+   */
+  status(): GuardStatus;
   /** Re-reads the policy now; a policy with errors leaves the current one in force (and emits `reloadFailed`). */
   reload(): Promise<ReloadOutcome>;
   /** Stops watching and releases timers; the policy in force keeps being enforced and sockets are left alone. */
@@ -159,15 +188,15 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   readonly #engineOptions: EngineOptions;
   readonly #servedCertificate: ServedCertificate;
   readonly #logger: Logger;
+  readonly #cluster: ClusterLink | undefined;
   #follower: PolicyFollower | undefined;
   #closed = false;
 
   constructor(
     io: Server,
-    options: Pick<SockguardOptions, "logger" | "decisions">,
+    options: Pick<SockguardOptions, "logger" | "decisions" | "redis" | "heartbeatMs">,
     first: CompiledPolicy,
     compileContext: CompileContext & { readonly remoteKeySets: { close(): void } },
-    budgetStores: BudgetStores = memoryBudgetStores(),
   ) {
     super();
     this.#compileContext = compileContext;
@@ -188,14 +217,24 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
         }
       },
     };
+    this.#cluster =
+      options.redis && linkToFleet(io, options.redis, options.heartbeatMs, this.#logger, () => this.#ctx);
     this.#ctx = {
       io,
       holder: this.#holder,
       states: new WeakMap<object, SocketState>(),
       decisions,
       logger: this.#logger,
-      revocations: new MemoryRevocationStore(),
-      budgets: new GuardBudgets(budgetStores),
+      revocations: this.#cluster?.revocations ?? new MemoryRevocationStore(),
+      budgets: new GuardBudgets(
+        budgetStoresFor(options.redis, {
+          outage: () =>
+            this.#logger.warn(
+              "sockguard: Redis is unreachable; budgets are counted on this node until it is back",
+            ),
+          recovered: () => this.#logger.info("sockguard: Redis is back; budgets are shared again"),
+        }),
+      ),
     };
     this.#engineOptions = new EngineOptions(io, this.#logger);
     this.#engineOptions.apply(first);
@@ -212,6 +251,15 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   /** The logger the guard writes to (the app's, or the default). */
   get logger(): Logger {
     return this.#logger;
+  }
+
+  /** With `redis`: loads the fleet's revocations (for a bounded time) and joins the fleet's registry. */
+  async joinFleet(): Promise<void> {
+    if (this.#cluster && !(await this.#cluster.start())) {
+      this.#logger.warn(
+        "sockguard: Redis did not answer at start: connects with a token wait for the fleet's revocations and are refused until they load",
+      );
+    }
   }
 
   /** Sets where {@link reload} gets new policies from. */
@@ -234,6 +282,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     forEachGuardedSocket(this.#ctx, (socket, state) =>
       watchTokenExpiry(this.#ctx, socket, state, compiled.auth),
     );
+    void this.#cluster?.heartbeat();
   }
 
   /**
@@ -266,16 +315,25 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const disconnected = disconnectMatching(this.#ctx, "revoked", "revoke", (_socket, state) =>
-      isRevokedBy([entry], state.identity, now),
-    );
-    return Promise.resolve(recorded).then(() => ({ disconnected, nodes: 1 }));
+    const disconnected = disconnectRevoked(this.#ctx, [entry]);
+    const cluster = this.#cluster;
+    return Promise.resolve(recorded).then(async () => {
+      // Written to Redis first: a node that misses the broadcast finds the entry there.
+      const remote = cluster ? await cluster.broadcast(entry) : { disconnected: 0, answered: 0 };
+      return { disconnected: disconnected + remote.disconnected, nodes: 1 + remote.answered };
+    });
+  }
+
+  status(): GuardStatus {
+    const local = { version: this.version, sockets: countGuardedSockets(this.#ctx) };
+    return this.#cluster ? { ...local, nodes: this.#cluster.nodes } : local;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#follower?.close();
+    await this.#cluster?.close();
     forEachGuardedSocket(this.#ctx, (_socket, state) => {
       state.expiry?.cancel();
       state.expiry = undefined;
