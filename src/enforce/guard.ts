@@ -19,6 +19,10 @@ import type { Decision } from "../decisions.js";
 import { formatDiagnostic, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { Policy } from "../policy/types.js";
+import { consoleLogger } from "../observe/console-logger.js";
+import type { DecisionLogMode } from "../observe/decision-log.js";
+import type { MetricsRegistry } from "../observe/metrics.js";
+import { INERT_OBSERVER, type GuardObserver } from "../observe/observer.js";
 import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context.js";
 import { EngineOptions } from "./engine-options.js";
 import { createHandshakeGuard, type EngineMiddleware } from "./handshake.js";
@@ -46,6 +50,16 @@ export interface SockguardOptions {
   readonly logger?: Logger;
   /** Which decisions the `decision` event reports: denials only (default), or allows too. */
   readonly decisions?: "denials" | "all";
+  /**
+   * A prom-client `Registry` to register the guard's metrics on (docs/observability.md). prom-client
+   * is an optional peer dependency, imported only when this is given.
+   */
+  readonly metrics?: MetricsRegistry;
+  /**
+   * One structured line per decision through `logger`, in pino's shape (fields, then message):
+   * `"off"` (default), `"denials"` or `"all"`. Bounded per code: 50 lines per 10 s, then a summary line.
+   */
+  readonly logDecisions?: DecisionLogMode;
   /**
    * The advisory file the start-up check of the socket.io stack reads (a newer one than the data
    * shipped with sockguard, in the same format), or `false` to skip the check.
@@ -154,6 +168,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   readonly #compileContext: CompileContext & { readonly remoteKeySets: { close(): void } };
   readonly #engineOptions: EngineOptions;
   readonly #logger: Logger;
+  readonly #observer: GuardObserver;
   #follower: PolicyFollower | undefined;
   #closed = false;
 
@@ -162,16 +177,23 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     options: Pick<SockguardOptions, "logger" | "decisions">,
     first: CompiledPolicy,
     compileContext: CompileContext & { readonly remoteKeySets: { close(): void } },
+    observer: GuardObserver = INERT_OBSERVER,
   ) {
     super();
     this.#compileContext = compileContext;
-    this.#logger = options.logger ?? defaultLogger;
+    this.#logger = options.logger ?? consoleLogger;
     this.#holder = { current: first };
+    this.#observer = observer;
     const reportAllows = options.decisions === "all";
+    const listening = (): boolean => this.listenerCount("decision") > 0;
     const decisions: DecisionSink = {
-      wantsDenials: () => this.listenerCount("decision") > 0,
-      wantsAllows: () => reportAllows && this.listenerCount("decision") > 0,
+      wantsDenials: () => observer.wantsDenials || listening(),
+      wantsAllows: () => observer.wantsAllows || (reportAllows && listening()),
+      countAllowedEvent: (namespace, event) =>
+        !(reportAllows && listening()) && observer.countAllowedEvent(namespace, event),
       report: (decision) => {
+        observer.decision(decision, this.#holder.current);
+        if (decision.allowed && !reportAllows) return;
         try {
           this.emit("decision", decision);
         } catch (error) {
@@ -189,6 +211,8 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     };
     this.#engineOptions = new EngineOptions(io, this.#logger);
     this.#engineOptions.apply(first);
+    observer.policyInForce(first);
+    observer.watchSockets(() => concreteNamespaces(io));
     warmIssuerKeys(first.auth);
     this.#installEngineGuard(io);
     guardNamespaces(this.#ctx);
@@ -216,6 +240,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
    */
   swapPolicy(compiled: CompiledPolicy): void {
     this.#holder.current = compiled;
+    this.#observer.policyInForce(compiled);
     const closing = recheckLiveSockets(this.#ctx, compiled);
     this.#engineOptions.apply(compiled, closing);
     warmIssuerKeys(compiled.auth);
@@ -267,6 +292,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       state.expiry = undefined;
     });
     this.#compileContext.remoteKeySets.close();
+    this.#observer.close();
   }
 
   /** Engine middleware on the engine that exists, or on the one `attach()`/`listen()` creates later. */
@@ -298,13 +324,3 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     }
   }
 }
-
-/**
- * Without a `logger` option: a load or reload is one `info` line on stdout (console.info); what
- * needs attention goes to stderr. Decisions are never logged here: they are `decision` events.
- */
-const defaultLogger: Logger = {
-  info: (message) => console.info(message),
-  warn: (message) => console.warn(message),
-  error: (message) => console.error(message),
-};
