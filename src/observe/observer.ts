@@ -5,6 +5,7 @@
  * inert and prom-client is never imported.
  */
 import type { CompiledPolicy } from "../compile/types.js";
+import type { StoreOutageReporter } from "../budget/redis-rate-store.js";
 import type { KeySetDownloadListener } from "../compile/remote-jwks.js";
 import type { Logger } from "../enforce/context.js";
 import {
@@ -91,6 +92,23 @@ export class GuardObserver {
   /** For a backing store (budgets, quotas, revocations): it became unavailable. */
   storeError(store: StoreName): void {
     this.#metrics?.storeError(store);
+  }
+
+  /**
+   * A budget store's outage reporter (`new RedisRateStore(client, reporter)`): each outage counts
+   * in `sockguard_store_errors_total`, then `inner` is told as before.
+   *
+   * @example
+   * const rates = new RedisRateStore(redis, observer.storeOutageReporter({ outage: warn, recovered: info }));
+   */
+  storeOutageReporter(inner?: StoreOutageReporter): StoreOutageReporter {
+    return {
+      outage: (store) => {
+        this.storeError(store);
+        inner?.outage(store);
+      },
+      recovered: (store) => inner?.recovered(store),
+    };
   }
 
   /** Where the sockets gauge counts live sockets from. */
