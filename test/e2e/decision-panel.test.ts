@@ -5,11 +5,8 @@ import { useDemoInChromium } from "./demo-server.js";
 
 /** The panel's rows, newest first: code, namespace, event, rule. */
 async function panelRows(page: Page): Promise<string[][]> {
-  return page
-    .locator("#decisions tr")
-    .evaluateAll((rows) =>
-      rows.map((row) => Array.from(row.querySelectorAll("td"), (cell) => cell.textContent ?? "")),
-    );
+  const rows = await page.locator("#decisions tr").all();
+  return Promise.all(rows.map((row) => row.locator("td").allTextContents()));
 }
 
 describe("e2e: the demo's panel of the guard's decisions, and its /metrics", function () {
