@@ -4,7 +4,9 @@
  * One Node process serves the chat page, a DEMO ONLY token issuer (with its JWKS) and a Socket.IO
  * server guarded by `policies/chat.yaml`. Edit the policy while it runs: the guard reloads it and
  * this process prints the new policy, or the diagnostics of a bad edit (the old policy then stays
- * in force). Every denial is printed as a `decision {json}` line.
+ * in force). Every denial is printed as a `decision {json}` line. The guard's Prometheus metrics
+ * are served at /metrics (prom-client), and its latest decisions at /guard/decisions, which the
+ * page's "What the guard decided" panel shows.
  *
  * It listens on 127.0.0.1 only, never on other interfaces: its token issuer hands any token to
  * anyone who asks.
@@ -17,10 +19,11 @@
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Registry } from "prom-client";
 import { Server } from "socket.io";
 import { loadPolicy, sockguard } from "../../dist/index.js";
 import { registerChatHandlers } from "./chat-handlers.js";
-import { describePolicy, formatDecision, formatDiagnostics } from "./console-report.js";
+import { describePolicy, formatDecision, formatDiagnostics, RecentDecisions } from "./console-report.js";
 import { createDemoIssuer } from "./demo-issuer.js";
 import { createRequestHandler } from "./http-routes.js";
 
@@ -52,9 +55,14 @@ function listen(server, port) {
   });
 }
 
-/** @param {string} policyPath */
-async function printPolicy(policyPath) {
-  for (const line of describePolicy(await loadPolicy(policyPath))) console.log(line);
+/**
+ * @param {string} policyPath
+ * @param {RecentDecisions} recent told the namespaces the policy now declares
+ */
+async function printPolicy(policyPath, recent) {
+  const loaded = await loadPolicy(policyPath);
+  if (loaded.policy) recent.declare(Object.keys(loaded.policy.namespaces));
+  for (const line of describePolicy(loaded)) console.log(line);
 }
 
 async function main() {
@@ -73,7 +81,9 @@ async function main() {
   // asks for them. Socket.IO is attached only once the guard is in place: until then
   // /socket.io/ answers 404, never an unguarded connection.
   const issuer = await createDemoIssuer(`${origin}/demo-issuer`);
-  const httpServer = createServer(createRequestHandler(issuer));
+  const metrics = new Registry();
+  const recent = new RecentDecisions(Object.keys(loaded.policy.namespaces));
+  const httpServer = createServer(createRequestHandler(issuer, { metrics, recent }));
   try {
     await listen(httpServer, port);
   } catch (error) {
@@ -83,11 +93,15 @@ async function main() {
   }
 
   const io = new Server();
-  const guard = await sockguard(io, { policy: policyPath });
-  guard.on("decision", (decision) => console.log(formatDecision(decision)));
+  // Allows too, for the page's panel; the console prints the denials only.
+  const guard = await sockguard(io, { policy: policyPath, metrics, decisions: "all" });
+  guard.on("decision", (decision) => {
+    recent.add(decision);
+    if (!decision.allowed) console.log(formatDecision(decision));
+  });
   guard.on("reload", ({ version }) => {
     console.log(`reload    policy version ${version.slice(0, 12)} is now in force`);
-    printPolicy(policyPath).catch((error) =>
+    printPolicy(policyPath, recent).catch((error) =>
       console.error(`reload    could not describe it: ${error.message}`),
     );
   });
@@ -99,7 +113,7 @@ async function main() {
   io.attach(httpServer);
 
   console.log("sockguard chat demo");
-  console.log(`listening on ${origin}/ (127.0.0.1 only)`);
+  console.log(`listening on ${origin}/ (127.0.0.1 only); metrics at ${origin}/metrics`);
   for (const line of describePolicy(loaded)) console.log(line);
   console.log("DEMO ONLY: the built-in token issuer gives any token to anyone on this machine.");
   console.log("Edit the policy while the demo runs to see it reload; Ctrl-C stops it.");

@@ -73,6 +73,8 @@ export interface CompiledIssuer {
    * without waiting. The guard may call it after a compile so the first connect does not wait.
    */
   warm?(): void;
+  /** For a remote key set: the `jwksUri` its keys come from (what the JWKS metrics are labelled by). */
+  readonly jwksUri?: string;
 }
 
 export interface CompiledAuth {

@@ -68,7 +68,7 @@ function admitEvent(
   const verdict = state ? decideEvent(policy, facts) : undefined;
   facts.data = NO_DATA;
   if (verdict === ALLOWED) {
-    if (ctx.decisions.wantsAllows()) {
+    if (ctx.decisions.wantsAllows() && !ctx.decisions.countAllowedEvent(socket.nsp.name, data[0])) {
       const declared = declaredEventName(ctx, socket, data);
       ctx.decisions.report(socketDecision(ctx, socket, "allowed", "event", { event: declared }));
     }

@@ -18,6 +18,10 @@ import type { Decision } from "../decisions.js";
 import { formatDiagnostic, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { Policy } from "../policy/types.js";
+import { consoleLogger } from "../observe/console-logger.js";
+import type { DecisionLogMode } from "../observe/decision-log.js";
+import type { MetricsRegistry } from "../observe/metrics.js";
+import { INERT_OBSERVER, type GuardObserver } from "../observe/observer.js";
 import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context.js";
 import { budgetStoresFor } from "../cluster/budget-stores.js";
 import { GuardBudgets } from "./budgets.js";
@@ -52,6 +56,16 @@ export interface SockguardOptions {
   readonly logger?: Logger;
   /** Which decisions the `decision` event reports: denials only (default), or allows too. */
   readonly decisions?: "denials" | "all";
+  /**
+   * A prom-client `Registry` to register the guard's metrics on (docs/observability.md). prom-client
+   * is an optional peer dependency, imported only when this is given.
+   */
+  readonly metrics?: MetricsRegistry;
+  /**
+   * One structured line per decision through `logger`, in pino's shape (fields, then message):
+   * `"off"` (default), `"denials"` or `"all"`. Bounded per code: 50 lines per 10 s, then a summary line.
+   */
+  readonly logDecisions?: DecisionLogMode;
   /**
    * The advisory file the start-up check of the socket.io stack reads (a newer one than the data
    * shipped with sockguard, in the same format), or `false` to skip the check.
@@ -189,6 +203,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   readonly #servedCertificate: ServedCertificate;
   readonly #logger: Logger;
   readonly #cluster: ClusterLink | undefined;
+  readonly #observer: GuardObserver;
   #follower: PolicyFollower | undefined;
   #closed = false;
 
@@ -197,19 +212,26 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     options: Pick<SockguardOptions, "logger" | "decisions" | "redis" | "heartbeatMs">,
     first: CompiledPolicy,
     compileContext: CompileContext & { readonly remoteKeySets: { close(): void } },
+    observer: GuardObserver = INERT_OBSERVER,
   ) {
     super();
     this.#compileContext = compileContext;
-    this.#logger = options.logger ?? defaultLogger;
+    this.#logger = options.logger ?? consoleLogger;
     this.#servedCertificate = new ServedCertificate(io, this.#logger);
     const refused = this.#servedCertificate.apply(first);
     if (refused.length > 0) throw new PolicyLoadError(refused);
     this.#holder = { current: first };
+    this.#observer = observer;
     const reportAllows = options.decisions === "all";
+    const listening = (): boolean => this.listenerCount("decision") > 0;
     const decisions: DecisionSink = {
-      wantsDenials: () => this.listenerCount("decision") > 0,
-      wantsAllows: () => reportAllows && this.listenerCount("decision") > 0,
+      wantsDenials: () => observer.wantsDenials || listening(),
+      wantsAllows: () => observer.wantsAllows || (reportAllows && listening()),
+      countAllowedEvent: (namespace, event) =>
+        !(reportAllows && listening()) && observer.countAllowedEvent(namespace, event),
       report: (decision) => {
+        observer.decision(decision, this.#holder.current);
+        if (decision.allowed && !reportAllows) return;
         try {
           this.emit("decision", decision);
         } catch (error) {
@@ -227,17 +249,22 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       logger: this.#logger,
       revocations: this.#cluster?.revocations ?? new MemoryRevocationStore(),
       budgets: new GuardBudgets(
-        budgetStoresFor(options.redis, {
-          outage: () =>
-            this.#logger.warn(
-              "sockguard: Redis is unreachable; budgets are counted on this node until it is back",
-            ),
-          recovered: () => this.#logger.info("sockguard: Redis is back; budgets are shared again"),
-        }),
+        budgetStoresFor(
+          options.redis,
+          observer.storeOutageReporter({
+            outage: () =>
+              this.#logger.warn(
+                "sockguard: Redis is unreachable; budgets are counted on this node until it is back",
+              ),
+            recovered: () => this.#logger.info("sockguard: Redis is back; budgets are shared again"),
+          }),
+        ),
       ),
     };
     this.#engineOptions = new EngineOptions(io, this.#logger);
     this.#engineOptions.apply(first);
+    observer.policyInForce(first);
+    observer.watchSockets(() => concreteNamespaces(io));
     warmIssuerKeys(first.auth);
     this.#installEngineGuard(io);
     guardNamespaces(this.#ctx);
@@ -276,6 +303,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     this.#holder.current = compiled;
     // Limits the new policy keeps keep their counters; the others are forgotten.
     this.#ctx.budgets.retain(compiled.rateLimitIds);
+    this.#observer.policyInForce(compiled);
     const closing = recheckLiveSockets(this.#ctx, compiled);
     this.#engineOptions.apply(compiled, closing);
     warmIssuerKeys(compiled.auth);
@@ -339,6 +367,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       state.expiry = undefined;
     });
     this.#compileContext.remoteKeySets.close();
+    this.#observer.close();
   }
 
   /** Engine middleware on the engine that exists, or on the one `attach()`/`listen()` creates later. */
@@ -376,13 +405,3 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     }
   }
 }
-
-/**
- * Without a `logger` option: a load or reload is one `info` line on stdout (console.info); what
- * needs attention goes to stderr. Decisions are never logged here: they are `decision` events.
- */
-const defaultLogger: Logger = {
-  info: (message) => console.info(message),
-  warn: (message) => console.warn(message),
-  error: (message) => console.error(message),
-};
