@@ -14,6 +14,8 @@ import { PolicyCompileError } from "./compile-error.js";
 import { compileConnection } from "./connection.js";
 import { compileEventValidators } from "./events.js";
 import { createRuleLocator, type RuleLocator } from "./rules.js";
+import { compilePatternMatcher, type CompiledNamespacePattern } from "./namespace-lookup.js";
+import { isPatternProblem, parseNamespacePattern } from "../policy/namespace-pattern.js";
 import type { CompiledAuth, CompiledNamespace, CompiledPolicy, PolicyRules } from "./types.js";
 
 /**
@@ -39,8 +41,14 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   const ajv = createEventAjv(resources.schemas, { validateSchema: false, verbose: true });
   const rules = createRuleLocator(policy, resources);
   const namespaces = new Map<string, CompiledNamespace>();
+  const patterns: CompiledNamespacePattern[] = [];
   for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
-    namespaces.set(name, compileNamespace(name, namespace, auth, ajv, rules));
+    const pattern = parseNamespacePattern(name);
+    if (isPatternProblem(pattern)) throw new PolicyCompileError(["namespaces", name], pattern.problem);
+    const compiled = compileNamespace(name, namespace, auth, ajv, rules, pattern !== undefined);
+    if (!pattern) namespaces.set(name, compiled);
+    else
+      patterns.push({ namespace: compiled, matcher: compilePatternMatcher(pattern), names: pattern.names });
   }
   return Object.freeze({
     version: loaded.version,
@@ -48,6 +56,7 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
     connection,
     auth,
     namespaces,
+    patterns: Object.freeze(patterns),
     rules: policyRules(rules, auth),
   });
 }
@@ -79,6 +88,7 @@ function compileNamespace(
   auth: CompiledAuth,
   ajv: Ajv2020,
   rules: RuleLocator,
+  isPattern: boolean,
 ): CompiledNamespace {
   if (!name.startsWith("/")) throw new PolicyCompileError(["namespaces", name], "a namespace starts with /");
   const mode = namespace.auth ?? "required";
@@ -99,7 +109,9 @@ function compileNamespace(
     }
   }
   const at = ["namespaces", name];
-  const requirement = namespace.require ? compileRequirementAt(namespace.require, rules, at) : undefined;
+  const requirement = namespace.require
+    ? compileRequirementAt(namespace.require, rules, at, isPattern)
+    : undefined;
   return Object.freeze({
     name,
     auth: mode,
@@ -107,7 +119,7 @@ function compileNamespace(
     ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
     unknownEvents: namespace.unknownEvents ?? "reject",
     allowMissingOrigin: namespace.allowMissingOrigin ?? false,
-    events: compileEventValidators(name, namespace.events ?? {}, ajv, rules),
+    events: compileEventValidators(name, namespace.events ?? {}, ajv, rules, isPattern),
     rules: Object.freeze({
       namespace: rules.policyKey(...at),
       auth: rules.policyKey(...at, "auth"),

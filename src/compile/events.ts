@@ -31,6 +31,7 @@ export function compileEventValidators(
   events: Readonly<Record<string, EventPolicy>>,
   ajv: Ajv2020,
   rules: RuleLocator = unlocatedRules(),
+  templated = false,
 ): ReadonlyMap<string, CompiledEvent> {
   const compiled = new Map<string, CompiledEvent>();
   for (const [name, event] of Object.entries(events)) {
@@ -44,7 +45,9 @@ export function compileEventValidators(
     const args = specs.map((spec, index) =>
       compileArg(spec, ajv, event.args ? [...path, argsKey, String(index)] : [...path, argsKey], rules),
     );
-    const requirement = event.require ? compileRequirementAt(event.require, rules, path) : undefined;
+    const requirement = event.require
+      ? compileRequirementAt(event.require, rules, path, templated)
+      : undefined;
     compiled.set(
       name,
       Object.freeze({

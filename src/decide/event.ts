@@ -5,6 +5,7 @@
  */
 import { isTokenExpired } from "./token-expiry.js";
 import { unmetClaim } from "../compile/claims.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { decideArguments } from "./arguments.js";
@@ -36,8 +37,9 @@ export interface EventFacts {
  *   bytes: 30, carriedBinary: false, now: Date.now() }) === ALLOWED;
  */
 export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: TraceSink): Verdict {
-  const namespace = policy.namespaces.get(facts.namespace);
-  if (!namespace) return failed(trace, "event", denial("event_not_allowed", policy.rules.namespaces));
+  const match = findNamespace(policy, facts.namespace);
+  if (!match) return failed(trace, "event", denial("event_not_allowed", policy.rules.namespaces));
+  const namespace = match.namespace;
   const data = facts.data;
   const name: unknown = data.length > 0 ? data[0] : undefined;
   if (typeof name !== "string" || isReservedEventName(name)) {
@@ -71,7 +73,7 @@ export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: T
 
   const requirement = event?.requirement;
   if (requirement) {
-    const unmet = unmetClaim(requirement, identity?.claims);
+    const unmet = unmetClaim(requirement, identity?.claims, match.captures);
     if (unmet) return failed(trace, "claims", denial("claims_not_satisfied", unmet));
   }
   if (trace) {

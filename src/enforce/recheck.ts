@@ -6,6 +6,8 @@
  */
 import type { Socket } from "socket.io";
 import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
+import { unmetClaim } from "../compile/claims.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 import type { DenialCode } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
@@ -36,18 +38,23 @@ export function forEachGuardedSocket(
 
 /**
  * True when `policy` would still admit a socket of namespace `name` holding `identity` (undefined:
- * anonymous): by its issuer (name and `iss`) and claims. The token itself is not kept, so a change
+ * anonymous): by its issuer (name and `iss`) and claims. A name a pattern matches is judged by that
+ * pattern's namespace, its `{name}` requirements against what the pattern captures from it. The token itself is not kept, so a change
  * of an issuer's keys or audience is not seen here (`guard.revoke` reaches those sockets).
  */
 export function stillAdmits(policy: CompiledPolicy, name: string, identity: Identity | undefined): boolean {
-  const namespace: CompiledNamespace | undefined = policy.namespaces.get(name);
-  if (!namespace) return false;
+  const match = findNamespace(policy, name);
+  if (!match) return false;
+  const namespace = match.namespace;
   if (namespace.auth === "none") return true;
   if (!identity) return namespace.auth === "optional" && namespace.require === undefined;
   if (!namespace.issuers.has(identity.issuer)) return false;
   // The issuer of that name must still expect the token's `iss`: one re-pointed elsewhere refuses it.
   if (policy.auth.issuers.get(identity.issuer)?.iss !== identity.iss) return false;
-  return namespace.require === undefined || namespace.require(identity.claims);
+  return (
+    namespace.requirement === undefined ||
+    unmetClaim(namespace.requirement, identity.claims, match.captures) === undefined
+  );
 }
 
 /**
@@ -57,7 +64,7 @@ export function stillAdmits(policy: CompiledPolicy, name: string, identity: Iden
  * uses now (a session that upgraded to WebSocket is judged on WebSocket).
  *
  * @example
- * if (!connectionStillAdmits(policy, policy.namespaces.get(socket.nsp.name), socket)) disconnectWithDenial(socket, "policy_changed");
+ * if (!connectionStillAdmits(policy, findNamespace(policy, socket.nsp.name)?.namespace, socket)) disconnectWithDenial(socket, "policy_changed");
  */
 export function connectionStillAdmits(
   policy: CompiledPolicy,
@@ -83,7 +90,7 @@ export function connectionStillAdmits(
 export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): ClosingConnections {
   const refusedConnections = new Set<Socket["client"]>();
   disconnectMatching(ctx, "policy_changed", "recheck", (socket, state) => {
-    if (connectionStillAdmits(policy, policy.namespaces.get(socket.nsp.name), socket))
+    if (connectionStillAdmits(policy, findNamespace(policy, socket.nsp.name)?.namespace, socket))
       return !stillAdmits(policy, socket.nsp.name, state.identity);
     refusedConnections.add(socket.client);
     return true;
