@@ -8,7 +8,12 @@ import type { Namespace, Server } from "socket.io";
 import type { Policy } from "../../../src/index.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, refused } from "../../helpers/clients.js";
-import { startGuardedServer, type GuardedServer } from "../../helpers/guarded-server.js";
+import {
+  startGuardedServer,
+  startReloadableServer,
+  type GuardedServer,
+} from "../../helpers/guarded-server.js";
+import { waitUntil } from "../../helpers/wait.js";
 import { claimsFor, createSecret, hs256Issuer, signWithSecret } from "../../helpers/tokens.js";
 
 const ISS = "urn:test:idp";
@@ -77,4 +82,27 @@ describe("guard: namespace patterns", () => {
       });
     });
   }
+
+  it("re-judges pattern namespaces after a reload: the same binding keeps the socket, a changed one disconnects it", async () => {
+    const reloadable = await startReloadableServer(cleanup, POLICY);
+    server = reloadable;
+    server.io.of(/^\/tenant-.*$/);
+    const client = await connectAs("/tenant-acme", "acme");
+    await connected(client);
+    // The same binding written again, with a new key beside it: the tenant's socket stays.
+    await reloadable.reloadWith({
+      ...POLICY,
+      namespaces: { "/tenant-{tenant}": { ...POLICY.namespaces["/tenant-{tenant}"], auth: "required" } },
+    });
+    assert.equal(nsps(server.io).get("/tenant-acme")?.sockets.size, 1);
+    await reloadable.reloadWith({
+      ...POLICY,
+      namespaces: { "/tenant-{tenant}": { require: { tenant_id: "org-{tenant}" }, unknownEvents: "allow" } },
+    });
+    await waitUntil(() => !client.connected, 3000, "the disconnect");
+    assert.deepEqual(
+      server.decisions.filter((d) => d.stage === "recheck").map((d) => [d.code, d.namespace]),
+      [["policy_changed", "/tenant-{tenant}"]],
+    );
+  });
 });
