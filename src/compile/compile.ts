@@ -22,6 +22,8 @@ import type {
   CompiledPolicy,
   PolicyRules,
 } from "./types.js";
+import { compilePatternMatcher, type CompiledNamespacePattern } from "./namespace-lookup.js";
+import { isPatternProblem, parseNamespacePattern } from "../policy/namespace-pattern.js";
 
 /**
  * Compiles a loaded policy. Throws {@link PolicyCompileError} when the load result holds no policy
@@ -48,8 +50,14 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   // puts the failing schema object on an error (only when one happens), which locates its keyword.
   const ajv = createEventAjv(resources.schemas, { validateSchema: false, verbose: true });
   const namespaces = new Map<string, CompiledNamespace>();
+  const patterns: CompiledNamespacePattern[] = [];
   for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
-    namespaces.set(name, compileNamespace(name, namespace, auth, ajv, rules));
+    const pattern = parseNamespacePattern(name);
+    if (isPatternProblem(pattern)) throw new PolicyCompileError(["namespaces", name], pattern.problem);
+    const compiled = compileNamespace(name, namespace, auth, ajv, rules, pattern !== undefined);
+    if (!pattern) namespaces.set(name, compiled);
+    else
+      patterns.push({ namespace: compiled, matcher: compilePatternMatcher(pattern), names: pattern.names });
   }
   return Object.freeze({
     version: loaded.version,
@@ -57,6 +65,7 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
     connection,
     auth,
     namespaces,
+    patterns: Object.freeze(patterns),
     rules: policyRules(rules, auth),
     rateLimitIds: rateLimitIdsOf(connection, namespaces),
   });
@@ -107,6 +116,7 @@ function compileNamespace(
   auth: CompiledAuth,
   ajv: Ajv2020,
   rules: RuleLocator,
+  isPattern: boolean,
 ): CompiledNamespace {
   if (!name.startsWith("/")) throw new PolicyCompileError(["namespaces", name], "a namespace starts with /");
   const mode = namespace.auth ?? "required";
@@ -127,7 +137,9 @@ function compileNamespace(
     }
   }
   const at = ["namespaces", name];
-  const requirement = namespace.require ? compileRequirementAt(namespace.require, rules, at) : undefined;
+  const requirement = namespace.require
+    ? compileRequirementAt(namespace.require, rules, at, isPattern)
+    : undefined;
   const rateRule = (limit: RateLimitPolicy | undefined, kind: "connect" | "events", key: string) =>
     limit === undefined
       ? undefined
@@ -148,7 +160,7 @@ function compileNamespace(
     ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
     unknownEvents: namespace.unknownEvents ?? "reject",
     allowMissingOrigin: namespace.allowMissingOrigin ?? false,
-    events: compileEventValidators(name, namespace.events ?? {}, ajv, rules, eventBudgets),
+    events: compileEventValidators(name, namespace.events ?? {}, ajv, rules, isPattern, eventBudgets),
     eventBudgets,
     rules: Object.freeze({
       namespace: rules.policyKey(...at),

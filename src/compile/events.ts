@@ -32,6 +32,7 @@ export function compileEventValidators(
   events: Readonly<Record<string, EventPolicy>>,
   ajv: Ajv2020,
   rules: RuleLocator = unlocatedRules(),
+  templated = false,
   namespaceBudgets: readonly RateRule[] = [],
 ): ReadonlyMap<string, CompiledEvent> {
   const compiled = new Map<string, CompiledEvent>();
@@ -46,7 +47,9 @@ export function compileEventValidators(
     const args = specs.map((spec, index) =>
       compileArg(spec, ajv, event.args ? [...path, argsKey, String(index)] : [...path, argsKey], rules),
     );
-    const requirement = event.require ? compileRequirementAt(event.require, rules, path) : undefined;
+    const requirement = event.require
+      ? compileRequirementAt(event.require, rules, path, templated)
+      : undefined;
     const rateLimit =
       event.rateLimit === undefined
         ? undefined

@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import type { AuthMode, TlsVersion, TokenSource, TransportName } from "../policy/types.js";
 import type { DenialCode, Rule } from "../decisions.js";
 import type { QuotaRule, RateRule } from "../budget/types.js";
+import type { CompiledNamespacePattern } from "./namespace-lookup.js";
 
 /** Verified claims of a token (a JWT payload). */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -40,8 +41,11 @@ export interface CompiledClaimCheck {
   /** The key as written (`scope`, `realm_access.roles`, `/https:~1~1example.com~1roles`). */
   readonly key: string;
   readonly rule: Rule;
-  /** True when the claims hold this key's requirement. */
-  holds(claims: Claims): boolean;
+  /**
+   * True when the claims hold this key's requirement; `captures` are the segments a namespace
+   * pattern captured, for a requirement that names them (`tenant_id: "{tenant}"`).
+   */
+  holds(claims: Claims, captures?: Readonly<Record<string, string>>): boolean;
 }
 
 /** A whole `require` block: its checks (AND), and the block's own rule. */
@@ -230,7 +234,10 @@ export interface CompiledPolicy {
   readonly files: readonly string[];
   readonly connection: CompiledConnection;
   readonly auth: CompiledAuth;
+  /** The exact namespace keys. Look a name up with `findNamespace`, which also tries {@link patterns}. */
   readonly namespaces: ReadonlyMap<string, CompiledNamespace>;
+  /** The pattern keys (`/tenant-{tenant}`), in policy order; absent or empty when there are none. */
+  readonly patterns?: readonly CompiledNamespacePattern[];
   /** Where the policy's checks are written. */
   readonly rules: PolicyRules;
   /** The id of every rate limit in the policy (a reload keeps these counters and forgets the rest). */

@@ -8,6 +8,7 @@ import { unmetClaim } from "../compile/claims.js";
 import type { RateRule } from "../budget/types.js";
 import type { CompiledEvent, CompiledPolicy, Identity } from "../compile/types.js";
 import type { Rule } from "../decisions.js";
+import { findNamespace, type NamespaceMatch } from "../compile/namespace-lookup.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { decideArguments } from "./arguments.js";
 import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
@@ -70,7 +71,7 @@ export function decideEventPayload(policy: CompiledPolicy, facts: EventFacts, tr
  * namespace's `eventRateLimit`, then the event's own `rateLimit`); an empty, shared array when none.
  */
 export function eventBudgets(policy: CompiledPolicy, facts: EventFacts): readonly RateRule[] {
-  const namespace = policy.namespaces.get(facts.namespace);
+  const namespace = findNamespace(policy, facts.namespace)?.namespace;
   if (!namespace) return NO_BUDGETS;
   const name: unknown = facts.data.length > 0 ? facts.data[0] : undefined;
   if (typeof name !== "string") return NO_BUDGETS;
@@ -80,8 +81,9 @@ export function eventBudgets(policy: CompiledPolicy, facts: EventFacts): readonl
 const NO_BUDGETS: readonly RateRule[] = Object.freeze([]);
 
 function decide(policy: CompiledPolicy, facts: EventFacts, phase: Phase, trace?: TraceSink): Verdict {
-  const namespace = policy.namespaces.get(facts.namespace);
-  if (!namespace) return failed(trace, "event", denial("event_not_allowed", policy.rules.namespaces));
+  const match = findNamespace(policy, facts.namespace);
+  if (!match) return failed(trace, "event", denial("event_not_allowed", policy.rules.namespaces));
+  const namespace = match.namespace;
   const data = facts.data;
   const name: unknown = data.length > 0 ? data[0] : undefined;
   if (typeof name !== "string" || isReservedEventName(name)) {
@@ -92,7 +94,7 @@ function decide(policy: CompiledPolicy, facts: EventFacts, phase: Phase, trace?:
     return failed(trace, "event", denial("event_not_allowed", namespace.rules.events));
   }
   if (phase !== PAYLOAD) {
-    const access = decideAccess(policy, facts, event, namespace.rules.events, trace);
+    const access = decideAccess(policy, facts, event, namespace.rules.events, match.captures, trace);
     if (access !== ALLOWED || phase === ACCESS) return access;
   }
 
@@ -113,6 +115,7 @@ function decideAccess(
   facts: EventFacts,
   event: CompiledEvent | undefined,
   eventsRule: Rule,
+  captures: NamespaceMatch["captures"],
   trace?: TraceSink,
 ): Verdict {
   if (trace) {
@@ -139,7 +142,7 @@ function decideAccess(
 
   const requirement = event?.requirement;
   if (requirement) {
-    const unmet = unmetClaim(requirement, identity?.claims);
+    const unmet = unmetClaim(requirement, identity?.claims, captures);
     if (unmet) return failed(trace, "claims", denial("claims_not_satisfied", unmet));
   }
   if (trace) {

@@ -3,9 +3,11 @@
  * (DESIGN §3 `policy_changed`): would this policy still admit it? The same checks as its handshake
  * and connect, on what the guard kept of them: the handshake request's origin and TLS, the transport
  * the session uses now (a session that upgraded is judged on WebSocket), the namespace, and the
- * verified identity (issuer name and `iss`, then the claims). The token itself is not kept, so a
+ * verified identity (issuer name and `iss`, then the claims; a pattern namespace's `{name}`
+ * requirements against what its pattern captures from the socket's namespace name). The token itself is not kept, so a
  * change of an issuer's keys or audience is not seen here; `guard.revoke` reaches those sockets.
  */
+import { findNamespace } from "../compile/namespace-lookup.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { decideClaims } from "./connect.js";
 import { negotiatedAtLeast, originAllowed, type HandshakeFacts } from "./handshake.js";
@@ -48,7 +50,8 @@ export function refusesConnection(verdict: Verdict): boolean {
 export function decideLiveSocket(policy: CompiledPolicy, facts: LiveSocketFacts, trace?: TraceSink): Verdict {
   const connection = policy.connection;
   const rules = policy.rules;
-  const namespace = policy.namespaces.get(facts.namespace);
+  const match = findNamespace(policy, facts.namespace);
+  const namespace = match?.namespace;
   if (!originAllowed(policy, facts.handshake, namespace)) {
     return failed(trace, "origin", denial("origin_not_allowed", rules.origins));
   }
@@ -62,7 +65,9 @@ export function decideLiveSocket(policy: CompiledPolicy, facts: LiveSocketFacts,
   if (tls?.minVersion !== undefined && !negotiatedAtLeast(facts.handshake.tlsProtocol, tls.minVersion)) {
     return failed(trace, "tls", denial("tls_required", tls.rules.minVersion));
   }
-  if (!namespace) return failed(trace, "namespace", denial("namespace_not_allowed", rules.namespaces));
+  if (!match || !namespace) {
+    return failed(trace, "namespace", denial("namespace_not_allowed", rules.namespaces));
+  }
   if (trace) trace({ check: "namespace", outcome: "passed", rule: namespace.rules.namespace });
   if (namespace.auth === "none") return ALLOWED;
 
@@ -70,7 +75,7 @@ export function decideLiveSocket(policy: CompiledPolicy, facts: LiveSocketFacts,
   if (!identity) {
     if (namespace.auth === "required")
       return failed(trace, "token", denial("token_missing", namespace.rules.auth));
-    return decideClaims(namespace, undefined, trace);
+    return decideClaims(namespace, undefined, match.captures, trace);
   }
   // The issuer of that name must still be trusted here and still expect the token's `iss`: one
   // re-pointed elsewhere refuses the tokens it verified before.
@@ -78,5 +83,5 @@ export function decideLiveSocket(policy: CompiledPolicy, facts: LiveSocketFacts,
   if (!namespace.issuers.has(identity.issuer) || issuer?.iss !== identity.iss) {
     return failed(trace, "issuer", denial("issuer_not_allowed", namespace.rules.issuers));
   }
-  return decideClaims(namespace, identity, trace);
+  return decideClaims(namespace, identity, match.captures, trace);
 }

@@ -22,6 +22,7 @@ import {
 } from "../decide/index.js";
 import type { DenialCode } from "../decisions.js";
 import { findToken, tokenFromClientValue } from "./token-source.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 
 type Handshake = Socket["handshake"];
 
@@ -51,7 +52,7 @@ export async function authenticate(
   revocations: RevocationStore,
   handshakeFacts?: HandshakeFacts,
 ): Promise<ConnectOutcome> {
-  const namespace = policy.namespaces.get(namespaceName);
+  const namespace = findNamespace(policy, namespaceName)?.namespace;
   let token: TokenFact = ABSENT_TOKEN;
   let revoked = false;
   try {

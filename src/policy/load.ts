@@ -28,6 +28,7 @@ import { checkTls } from "./check-tls.js";
 import { checkAuth } from "./check-auth.js";
 import { checkNamespaces, isBinaryArg } from "./check-namespaces.js";
 import { checkEventSchemas } from "./check-event-schemas.js";
+import { checkNamespacePatterns } from "./check-namespace-patterns.js";
 import { childPointer, objectLocator, type SourceLocator } from "./positions.js";
 import { readDocument } from "./read-document.js";
 import { displayPath } from "./display-path.js";
@@ -152,6 +153,10 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
   checkTls(policy, keyFiles, baseDir, report);
   checkAuth(policy, keyFiles, baseDir, report);
   checkNamespaces(parts, report);
+  checkNamespacePatterns(policy, report, (pointer) => {
+    const { line, col } = locator.locate(pointer, "key");
+    return line > 0 ? `line ${line}, column ${col}` : pointer;
+  });
   checkBudgets(policy, report);
   checkEventSchemas({
     sites,
