@@ -17,12 +17,15 @@ export { DENIAL_CODES, DENIAL_MESSAGES } from "./decisions.js";
 export type {
   Guard,
   GuardEvents,
+  GuardStatus,
   ReloadEvent,
   ReloadFailedEvent,
   ReloadOutcome,
   SockguardOptions,
 } from "./enforce/guard.js";
 export type { Logger } from "./enforce/context.js";
+export type { NodeStatus } from "./cluster/node-registry.js";
+export type { RedisClientLike } from "./cluster/redis-client.js";
 export type { RevocationResult, RevocationTarget } from "./enforce/revocation.js";
 export type { SockguardIdentityView } from "./enforce/identity-view.js";
 export type { Decision, DenialBody, DenialCode, PayloadErrorDetail } from "./decisions.js";

@@ -20,6 +20,8 @@ import {
 } from "./enforce/guard.js";
 import { EMIT_MODES } from "./enforce/emits.js";
 import { scheduleStackCheck } from "./doctor/running-stack.js";
+import { consoleLogger } from "./observe/console-logger.js";
+import { createGuardObserver, INERT_OBSERVER, type GuardObserver } from "./observe/observer.js";
 import { POLICY_OBJECT_FILE, hasErrors } from "./policy/diagnostic.js";
 import { checkPolicyObject, loadPolicy } from "./policy/load.js";
 import type { PolicyLoadResult } from "./policy/loaded.js";
@@ -54,8 +56,11 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
   if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
   refuseUnsupportedSocketIo(io);
   refuseUnguardableSetup(io);
+  checkFleetOptions(options);
 
-  const context = createCompileContext();
+  // Key sets download only once the guard warms them, by when the observer is in place.
+  let observer: GuardObserver = INERT_OBSERVER;
+  const context = createCompileContext({}, (uri, result) => observer.jwksDownload(uri, result));
   const load = (): Promise<PolicyLoadResult> =>
     typeof policy === "string" ? loadPolicy(policy) : checkPolicyObject(policy, baseDir);
   const firstLoad = await loadSafely(load, typeof policy === "string" ? policy : POLICY_OBJECT_FILE);
@@ -64,17 +69,42 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
     context.remoteKeySets.close();
     throw new PolicyLoadError(first.diagnostics);
   }
+  try {
+    observer = await createGuardObserver(options, options.logger ?? consoleLogger, first.compiled);
+  } catch (error) {
+    context.remoteKeySets.close();
+    throw error;
+  }
   if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
+  let guard: SockguardGuard;
+  try {
+    guard = new SockguardGuard(io, options, first.compiled, context, observer);
+  } catch (error) {
+    context.remoteKeySets.close();
+    throw error;
+  }
   guardedServers.add(io);
-
-  const guard = new SockguardGuard(io, options, first.compiled, context);
   if (typeof policy === "string") {
-    await followPolicyFile(guard, policy, firstLoad, options.watch ?? true);
+    await followPolicyFile(guard, policy, firstLoad, options.watch ?? true, observer);
   } else {
-    guard.follow(followPolicyObject(guard, load));
+    guard.follow(followPolicyObject(guard, load, observer));
   }
   scheduleStackCheck(io, guard.logger, options.advisories);
+  await guard.joinFleet();
   return guard;
+}
+
+/** `redis` must be a client sockguard can use, and `heartbeatMs` a sensible period. */
+function checkFleetOptions(options: SockguardOptions): void {
+  const { redis, heartbeatMs } = options;
+  if (redis !== undefined && (typeof redis?.eval !== "function" || typeof redis.on !== "function")) {
+    throw new TypeError("sockguard: options.redis must be a node-redis or ioredis client");
+  }
+  if (heartbeatMs !== undefined && !(Number.isInteger(heartbeatMs) && heartbeatMs >= 100)) {
+    throw new TypeError(
+      "sockguard: options.heartbeatMs must be a whole number of milliseconds, at least 100",
+    );
+  }
 }
 
 /**
@@ -100,6 +130,7 @@ async function followPolicyFile(
   path: string,
   firstLoad: PolicyLoadResult,
   watch: boolean,
+  observer: GuardObserver,
 ): Promise<void> {
   const reloader = new PolicyReloader({
     path,
@@ -110,6 +141,7 @@ async function followPolicyFile(
     },
     watch,
     logger: guard.logger,
+    onPassEnd: (result, seconds) => observer.reloaded(result, seconds),
   });
   reloader.on("reload", ({ version, files }) => guard.emit("reload", { version, files }));
   reloader.on("reloadFailed", ({ diagnostics }) => guard.emit("reloadFailed", { diagnostics }));
@@ -134,14 +166,21 @@ async function followPolicyFile(
 }
 
 /** A policy object: `reload()` checks it again (its `${env:...}` values may have changed). */
-function followPolicyObject(guard: SockguardGuard, load: () => Promise<PolicyLoadResult>): PolicyFollower {
+function followPolicyObject(
+  guard: SockguardGuard,
+  load: () => Promise<PolicyLoadResult>,
+  observer: GuardObserver,
+): PolicyFollower {
   let queue: Promise<unknown> = Promise.resolve();
   const reloadOnce = async (): Promise<ReloadOutcome> => {
+    const startedAt = performance.now();
     const result = await loadSafely(load, POLICY_OBJECT_FILE);
     if (result.policy && !hasErrors(result.diagnostics) && result.version === guard.version) {
+      observer.reloaded("unchanged");
       return { ok: true, version: result.version, changed: false };
     }
     const outcome = guard.applyLoadResult(result);
+    observer.reloaded(outcome.ok ? "applied" : "failed", (performance.now() - startedAt) / 1000);
     if (outcome.ok) guard.emit("reload", { version: outcome.version, files: [] });
     else guard.emit("reloadFailed", { diagnostics: outcome.diagnostics });
     return outcome;

@@ -13,6 +13,9 @@
  * as engine.io delivers a WebSocket message (its `data` event), so Socket.IO decodes it, the guard
  * measures and judges it, and the handler runs; no byte crosses the network. Plain, guarded and
  * guarded-with-200-events servers take alternating batches; the guard's cost is the difference.
+ * A fourth server runs the guard observed (`metrics` on a prom-client registry and
+ * `logDecisions: "denials"`, to a logger that drops its lines): what observing adds to an allowed
+ * event is its difference from the plain guard's.
  */
 import { once } from "node:events";
 import { createServer, type Server as HttpServer } from "node:http";
@@ -24,7 +27,9 @@ import { createCompileContext } from "../../src/compile/auth.js";
 import { compilePolicy } from "../../src/compile/compile.js";
 import type { CompiledPolicy, Identity } from "../../src/compile/types.js";
 import { ALLOWED, decideEvent } from "../../src/decide/index.js";
-import { loadPolicy, sockguard, type Guard } from "../../src/index.js";
+import { Registry } from "prom-client";
+import { loadPolicy, sockguard, type Guard, type SockguardOptions } from "../../src/index.js";
+import { createGuardObserver } from "../../src/observe/observer.js";
 import { WireClient } from "../client/wire-client.js";
 import { createIssuerKey, type IssuerKey } from "../fixtures/issuer-keys.js";
 import { guardedPolicy, withTempDir, writePolicyFiles } from "../fixtures/policies.js";
@@ -155,10 +160,44 @@ async function measureCore(
     });
   }
   checkTarget(report, "decision core, typical event", median(perRound.get(cases[0]!.name)!), "<", 1000, "ns");
+  await measureObservedCount(report, sizes, typical.compiled);
   report.notes.push(
     "Core: the guard's checks in its order, called directly on a compiled policy (admitEvent itself is private " +
       `and needs a live socket); median of ${sizes.rounds} rounds of ${sizes.iterations.toLocaleString("en-US")} decisions.`,
   );
+}
+
+/**
+ * What the metrics add to an allowed event, alone: the guard's observer counting it (a map lookup
+ * and an increment, handed to prom-client at the next scrape).
+ */
+async function measureObservedCount(
+  report: WorkloadReport,
+  sizes: Sizes,
+  policy: CompiledPolicy,
+): Promise<void> {
+  const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const register = new Registry();
+  const observer = await createGuardObserver({ metrics: register, logDecisions: "denials" }, logger, policy);
+  const perRound: number[] = [];
+  let counted = 0;
+  for (let round = 0; round < sizes.rounds; round++) {
+    const begin = performance.now();
+    for (let i = 0; i < sizes.iterations; i++) {
+      if (observer.wantsAllows && observer.countAllowedEvent(BENCH_NAMESPACE, BENCH_EVENT)) counted++;
+    }
+    perRound.push(((performance.now() - begin) * 1e6) / sizes.iterations);
+  }
+  if (counted !== sizes.rounds * sizes.iterations) throw new Error("the observer did not count every event");
+  const exposed = await register.metrics();
+  if (!exposed.includes(`event="${BENCH_EVENT}"`))
+    throw new Error("the counted events are not in the registry");
+  report.measurements.push({
+    variant: "core: metrics count of an allowed event",
+    metric: "time per event",
+    value: median(perRound),
+    unit: "ns",
+  });
 }
 
 async function verifiedIdentity(policy: CompiledPolicy, token: string): Promise<Identity> {
@@ -183,11 +222,12 @@ async function startInProcessServer(
   name: string,
   policyPath: string | undefined,
   token: string,
+  observe: Pick<SockguardOptions, "metrics" | "logDecisions" | "logger"> = {},
 ): Promise<InProcessServer> {
   const httpServer: HttpServer = createServer();
   const io = new Server(httpServer);
   let guard: Guard | undefined;
-  if (policyPath) guard = await sockguard(io, { policy: policyPath, watch: false });
+  if (policyPath) guard = await sockguard(io, { policy: policyPath, watch: false, ...observe });
   let handled = 0;
   const connected = once(io.of(BENCH_NAMESPACE), "connection") as Promise<[Socket]>;
   io.of(BENCH_NAMESPACE).on("connection", (socket) => {
@@ -222,6 +262,8 @@ interface SocketIoCase {
   readonly reachesHandler: boolean;
   /** The plain Socket.IO case with the same packet; absent for the plain cases themselves. */
   readonly baseline?: string;
+  /** What the difference from the baseline is called; "added by the guard" by default. */
+  readonly added?: string;
 }
 
 /** Hands `count` copies of `packet` to the socket's engine connection and waits until Socket.IO dispatched them. */
@@ -258,7 +300,11 @@ async function measureThroughSocketIo(
     // Refusals leave work behind (notices to send, garbage): they get a server of their own, so it
     // never lands in another case's batches.
     servers.push(await startInProcessServer("sockguard (refusing)", typicalPath, token));
-    const [plain, guarded, large, refusing] = servers as [
+    const dropLines = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const observe = { metrics: new Registry(), logDecisions: "denials", logger: dropLines } as const;
+    servers.push(await startInProcessServer("sockguard observed", typicalPath, token, observe));
+    const [plain, guarded, large, refusing, observed] = servers as [
+      InProcessServer,
       InProcessServer,
       InProcessServer,
       InProcessServer,
@@ -288,6 +334,14 @@ async function measureThroughSocketIo(
         packet: invalidPacket,
         reachesHandler: false,
         baseline: plainCase,
+      },
+      {
+        name: "sockguard + metrics + logDecisions denials: allowed event",
+        server: observed,
+        packet: validPacket,
+        reachesHandler: true,
+        baseline: "sockguard: allowed event",
+        added: "added by metrics + decision log",
       },
       { name: plainAckedCase, server: plain, packet: ackedPacket, reachesHandler: true },
       {
@@ -324,11 +378,24 @@ async function measureThroughSocketIo(
       if (c.baseline === undefined) continue;
       report.measurements.push({
         variant: `Socket.IO path: ${c.name}`,
-        metric: "added by the guard",
+        metric: c.added ?? "added by the guard",
         value: medianOf(c.name) - medianOf(c.baseline),
         unit: "ns",
       });
     }
+    // Paired per round, like the throughput ratios: drift between rounds cancels out.
+    const observedName = "sockguard + metrics + logDecisions denials: allowed event";
+    const pairedAdded = perRound
+      .get(observedName)!
+      .map((value, round) => value - perRound.get("sockguard: allowed event")![round]!);
+    checkTarget(
+      report,
+      "metrics + decision log, added per allowed event",
+      median(pairedAdded),
+      "<",
+      200,
+      "ns",
+    );
     report.notes.push(
       "Socket.IO path: packets handed to a real server-side socket's engine connection (no network), through " +
         `decoding, the guard and dispatch to the handler; median of ${sizes.socketRounds} alternating batches of ` +

@@ -75,3 +75,58 @@ export function formatDiagnostics(diagnostics) {
 export function formatDecision(decision) {
   return `decision ${JSON.stringify(decision)}`;
 }
+
+/** How many decisions the page's panel shows. */
+const RECENT_DECISIONS = 15;
+
+/**
+ * The guard's latest decisions, as the page's panel shows them: code, namespace, event and the
+ * policy line that decided. A namespace the policy does not declare is shown as `other`: a name a
+ * client chose never reaches the page.
+ *
+ * @example
+ * const recent = new RecentDecisions(["/chat"]);
+ * guard.on("decision", (decision) => recent.add(decision));
+ * recent.list(); // [{ code, namespace, event, rule, allowed, at }], newest first
+ */
+export class RecentDecisions {
+  /** @type {{ code: string, allowed: boolean, stage: string, namespace: string, event: string, rule: string, at: string }[]} */
+  #items = [];
+  /** @type {Set<string>} */
+  #declared;
+
+  /** @param {readonly string[]} namespaces the namespaces the policy declares */
+  constructor(namespaces) {
+    this.#declared = new Set(namespaces);
+  }
+
+  /** @param {readonly string[]} namespaces the namespaces the policy in force declares now */
+  declare(namespaces) {
+    this.#declared = new Set(namespaces);
+  }
+
+  /** @param {import("../../dist/index.js").Decision} decision */
+  add(decision) {
+    const namespace = decision.namespace === undefined ? "" : decision.namespace;
+    const rule = decision.rule;
+    this.#items.unshift({
+      code: decision.code,
+      allowed: decision.allowed,
+      stage: decision.stage,
+      namespace: namespace === "" || this.#declared.has(namespace) ? namespace : "other",
+      event: decision.event ?? "",
+      rule: rule
+        ? rule.line > 0
+          ? `${relative(rule.file)}:${rule.line}:${rule.col}`
+          : relative(rule.file)
+        : "",
+      at: new Date().toISOString(),
+    });
+    this.#items.length = Math.min(this.#items.length, RECENT_DECISIONS);
+  }
+
+  /** The latest decisions, newest first. */
+  list() {
+    return this.#items;
+  }
+}

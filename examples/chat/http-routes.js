@@ -37,17 +37,25 @@ function sendJson(res, status, body) {
 }
 
 /**
+ * What the demo shows about its guard: the metrics registry (served at /metrics) and the latest
+ * decisions (served at /guard/decisions for the page's panel).
+ *
+ * @typedef {{ metrics: import("prom-client").Registry, recent: import("./console-report.js").RecentDecisions }} GuardView
+ */
+
+/**
  * Creates the request listener for the demo's HTTP server.
  *
  * @example
- * const server = http.createServer(createRequestHandler(await createDemoIssuer(issuerUrl)));
+ * const server = http.createServer(createRequestHandler(await createDemoIssuer(issuerUrl), { metrics, recent }));
  *
  * @param {import("./demo-issuer.js").DemoIssuer} issuer
+ * @param {GuardView} view
  * @returns {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void}
  */
-export function createRequestHandler(issuer) {
+export function createRequestHandler(issuer, view) {
   return (req, res) => {
-    handle(issuer, req, res).catch((error) => {
+    handle(issuer, view, req, res).catch((error) => {
       console.error(`http: ${req.method} ${req.url?.split("?")[0]} failed: ${error.message}`);
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
       else res.destroy();
@@ -57,10 +65,11 @@ export function createRequestHandler(issuer) {
 
 /**
  * @param {import("./demo-issuer.js").DemoIssuer} issuer
+ * @param {GuardView} view
  * @param {import("node:http").IncomingMessage} req
  * @param {import("node:http").ServerResponse} res
  */
-async function handle(issuer, req, res) {
+async function handle(issuer, view, req, res) {
   const url = new URL(req.url ?? "/", "http://demo.invalid");
   if (req.method !== "GET" && req.method !== "HEAD") {
     sendJson(res, 405, { error: "method not allowed" });
@@ -69,6 +78,18 @@ async function handle(issuer, req, res) {
 
   if (url.pathname === "/.well-known/jwks.json") {
     sendJson(res, 200, issuer.jwks);
+    return;
+  }
+
+  if (url.pathname === "/metrics") {
+    const body = await view.metrics.metrics();
+    res.writeHead(200, { "Content-Type": view.metrics.contentType, "Cache-Control": "no-store" });
+    res.end(req.method === "HEAD" ? undefined : body);
+    return;
+  }
+
+  if (url.pathname === "/guard/decisions") {
+    sendJson(res, 200, { decisions: view.recent.list() });
     return;
   }
 

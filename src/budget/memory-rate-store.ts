@@ -8,6 +8,15 @@ import { ALLOWED, type BudgetAnswer, type RateRule, type RateStore } from "./typ
 /** A limiter of rate-limiter-flexible that `consume`s one point per call. */
 export interface PointLimiter {
   consume(key: string, points?: number): Promise<RateLimiterRes>;
+  reward(key: string, points?: number): Promise<RateLimiterRes>;
+}
+
+/** Gives one point back to `limiter` for `key`; a store error is dropped (the refund is best effort). */
+export function refundOne(limiter: PointLimiter, key: string): Promise<void> {
+  return limiter.reward(key, 1).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /**
@@ -43,6 +52,10 @@ export class MemoryRateStore implements RateStore {
 
   consume(rule: RateRule, key: string): Promise<BudgetAnswer> {
     return consumeOne(this.limiterFor(rule), key, rule.durationMs);
+  }
+
+  refund(rule: RateRule, key: string): Promise<void> {
+    return refundOne(this.limiterFor(rule), key);
   }
 
   /** The limiter counting `rule` (created on first use). */

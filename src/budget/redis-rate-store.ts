@@ -7,7 +7,7 @@
  */
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import { followReadiness, isRedisReady, type RedisClientLike } from "../cluster/redis-client.js";
-import { consumeOne, type PointLimiter } from "./memory-rate-store.js";
+import { consumeOne, refundOne, type PointLimiter } from "./memory-rate-store.js";
 import type { BudgetAnswer, RateRule, RateStore } from "./types.js";
 
 /** Where a store says that it lost its backing store and that it is back. */
@@ -42,6 +42,10 @@ export class RedisRateStore implements RateStore {
   consume(rule: RateRule, key: string): Promise<BudgetAnswer> {
     if (!isRedisReady(this.#client)) this.#readiness.markDown();
     return consumeOne(this.#limiterFor(rule), key, rule.durationMs);
+  }
+
+  refund(rule: RateRule, key: string): Promise<void> {
+    return refundOne(this.#limiterFor(rule), key);
   }
 
   retain(ids: ReadonlySet<string>): void {

@@ -5,6 +5,8 @@
  * its limiters counts what, and keep each counter across reloads while its limit is unchanged.
  */
 
+import type { Rule } from "../decisions.js";
+
 /** Whose budget a rate limit spends (DESIGN §1.1): the verified subject, the client address, or the socket. */
 export type RateKeyKind = "subject" | "address" | "socket";
 
@@ -19,6 +21,8 @@ export interface RateRule {
   readonly points: number;
   readonly durationMs: number;
   readonly by: RateKeyKind;
+  /** The policy key it was written as (for the decisions it makes); absent for a rule built by hand. */
+  readonly rule?: Rule;
 }
 
 /** One compiled quota: at most `max` live holders per key (connections per address, sockets per subject). */
@@ -26,6 +30,8 @@ export interface QuotaRule {
   /** What the quota counts, e.g. `connection` or `namespace:/chat`; the count is kept per id and key. */
   readonly id: string;
   readonly max: number;
+  /** The policy key it was written as; absent for a rule built by hand. */
+  readonly rule?: Rule;
 }
 
 /** The answer of a budget: allowed, or refused with the wait before the next point frees up. */
@@ -38,6 +44,11 @@ export type BudgetAnswer =
  */
 export interface RateStore {
   consume(rule: RateRule, key: string): Promise<BudgetAnswer>;
+  /**
+   * Gives back the point a `consume` of `rule` for `key` spent, when a check after the budget
+   * refused what it was spent on. Never rejects: a refund the store cannot take is dropped.
+   */
+  refund(rule: RateRule, key: string): Promise<void>;
   /** Forgets the limits whose ids are not in `ids` (called after a reload puts a policy in force). */
   retain(ids: ReadonlySet<string>): void;
   close(): Promise<void>;

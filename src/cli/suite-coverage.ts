@@ -37,7 +37,8 @@ export class CoverageRecorder {
         this.#items.push({ kind: "requirement", name: `${owner} require ${check.key}`, rule: check.rule });
       }
     };
-    for (const namespace of policy.namespaces.values()) {
+    const namespaces = [...policy.namespaces.values(), ...(policy.patterns ?? []).map((p) => p.namespace)];
+    for (const namespace of namespaces) {
       this.#items.push({ kind: "namespace", name: namespace.name, rule: namespace.rules.namespace });
       addRequirement(namespace.requirement, namespace.name);
       for (const event of namespace.events.values()) {

@@ -1,7 +1,7 @@
 /**
  * Loading a policy test suite (`*.test.yaml`, DESIGN §4): YAML with positions, checked against
  * `schemas/policy-test.schema.json`, then against its policy: every principal names an issuer the
- * policy has, every `expect` is a code, every connect names a namespace the policy lists (unless
+ * policy has, every `expect` is a code, every connect names a namespace the policy lists or a pattern matches (unless
  * it expects `namespace_not_allowed`), a real token needs an issuer with local keys. Each mistake
  * is a diagnostic with its position, like a policy's.
  */
@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { compileLoaded } from "../compile/compile-loaded.js";
 import { createCompileContext } from "../compile/auth.js";
 import type { CompiledPolicy } from "../compile/types.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 import { DENIAL_CODES, type DenialCode } from "../decisions.js";
 import type { Diagnostic } from "../policy/diagnostic.js";
 import { DiagnosticCollector } from "../policy/diagnostic-collector.js";
@@ -220,7 +221,7 @@ export async function loadSuite(path: string): Promise<SuiteLoad> {
       const lastExpect =
         (test.events ?? []).length === 0 && test.expect !== undefined ? expectation(test.expect) : undefined;
       if (
-        !policy.namespaces.has(connect.namespace) &&
+        findNamespace(policy, connect.namespace) === undefined &&
         (expect ?? lastExpect)?.code !== "namespace_not_allowed"
       ) {
         report(

@@ -14,6 +14,7 @@ import type { CliIo } from "./cli-io.js";
 import { CoverageRecorder, type Coverage } from "./suite-coverage.js";
 import { loadSuite, type Expectation } from "./suite-load.js";
 import { runSuite, type CaseResult } from "./suite-run.js";
+import { ruleLocation } from "../observe/rule-location.js";
 
 export const TEST_FORMATS = ["text", "json", "github", "junit"] as const;
 export type TestFormat = (typeof TEST_FORMATS)[number];
@@ -106,8 +107,7 @@ async function suiteFiles(path: string): Promise<string[] | undefined> {
 
 /** `file:line:col` of a rule, relative to the working directory. */
 export function ruleText(rule: Rule | undefined, show: (path: string) => string): string {
-  if (!rule) return "no rule";
-  return rule.line > 0 ? `${show(rule.file)}:${rule.line}:${rule.col}` : `${show(rule.file)} at ${rule.path}`;
+  return rule ? ruleLocation({ ...rule, file: show(rule.file) }) : "no rule";
 }
 
 function expectedText(expected: Expectation | undefined): string {

@@ -68,3 +68,56 @@ export function isRevokedBy(
   }
   return false;
 }
+
+/**
+ * The entry `value` describes, or undefined when it is not one: what another node sent or Redis
+ * holds is read field by field, never trusted as it is.
+ *
+ * @example
+ * const entry = readRevocationEntry(JSON.parse(member));
+ */
+export function readRevocationEntry(value: unknown): RevocationEntry | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { sub, jti, issuer, revokedAt, issuedUntil, expiresAt } = value as Record<string, unknown>;
+  if (!isTime(revokedAt) || !isTime(expiresAt)) return undefined;
+  if (issuer !== undefined && !isName(issuer)) return undefined;
+  const scope = issuer === undefined ? {} : { issuer };
+  if (isName(jti) && sub === undefined) return { jti, ...scope, revokedAt, expiresAt };
+  if (isName(sub) && jti === undefined && isTime(issuedUntil))
+    return { sub, ...scope, revokedAt, issuedUntil, expiresAt };
+  return undefined;
+}
+
+/**
+ * One text per entry, the same for equal entries whatever their keys' order: how shared stores
+ * name an entry (a Redis set member), so writing one twice keeps it once.
+ */
+export function revocationEntryText(entry: RevocationEntry): string {
+  return entry.jti === undefined
+    ? JSON.stringify([entry.sub, entry.issuer ?? null, entry.revokedAt, entry.issuedUntil, entry.expiresAt])
+    : JSON.stringify([null, entry.issuer ?? null, entry.revokedAt, entry.jti, entry.expiresAt]);
+}
+
+/** The entry {@link revocationEntryText} wrote, or undefined for any other text. */
+export function readRevocationEntryText(text: string): RevocationEntry | undefined {
+  let fields: unknown;
+  try {
+    fields = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(fields) || fields.length !== 5) return undefined;
+  const [sub, issuer, revokedAt, last, expiresAt] = fields as unknown[];
+  const scope = issuer === null ? {} : { issuer };
+  return sub === null
+    ? readRevocationEntry({ jti: last, ...scope, revokedAt, expiresAt })
+    : readRevocationEntry({ sub, ...scope, revokedAt, issuedUntil: last, expiresAt });
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === "string" && value !== "";
+}

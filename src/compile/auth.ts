@@ -7,7 +7,7 @@ import type { PolicyResources } from "../policy/loaded.js";
 import { parseDuration } from "../policy/units.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { compileIssuer } from "./issuers.js";
-import { RemoteKeySets, type RemoteKeySetOptions } from "./remote-jwks.js";
+import { RemoteKeySets, type KeySetDownloadListener, type RemoteKeySetOptions } from "./remote-jwks.js";
 import type { CompiledAuth, CompiledIssuer } from "./types.js";
 
 /** Token sources when the policy names none (DESIGN §1). */
@@ -43,10 +43,13 @@ export interface CompileContext {
  * const auth = compileAuth(policy.auth, resources, context); // on start and on every reload
  * warmIssuerKeys(auth);
  */
-export function createCompileContext(options: RemoteKeySetOptions = {}): CompileContext & {
+export function createCompileContext(
+  options: RemoteKeySetOptions = {},
+  onKeySetDownload?: KeySetDownloadListener,
+): CompileContext & {
   readonly remoteKeySets: RemoteKeySets;
 } {
-  return { remoteKeySets: new RemoteKeySets(options) };
+  return { remoteKeySets: new RemoteKeySets(options, onKeySetDownload) };
 }
 
 /**

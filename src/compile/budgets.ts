@@ -6,6 +6,7 @@
  * the places already held.
  */
 import type { QuotaRule, RateKeyKind, RateRule } from "../budget/types.js";
+import type { Rule } from "../decisions.js";
 import type { RateLimitPolicy } from "../policy/types.js";
 import { parseRate } from "../policy/units.js";
 import { PolicyCompileError } from "./compile-error.js";
@@ -29,13 +30,20 @@ export function compileRateRule(
   scope: RateScope,
   path: readonly string[],
   fixedBy?: RateKeyKind,
+  rule?: Rule,
 ): RateRule {
   const text = typeof limit === "string" ? limit : limit.rate;
   const rate = parseRate(text);
   if (rate === undefined) throw new PolicyCompileError([...path], "expected a rate such as 5/10s");
   const by = fixedBy ?? (typeof limit === "string" ? undefined : limit.by) ?? "subject";
   const id = JSON.stringify([...scopeParts(scope), by, rate.count, rate.windowMs]);
-  return Object.freeze({ id, points: rate.count, durationMs: rate.windowMs, by });
+  return Object.freeze({
+    id,
+    points: rate.count,
+    durationMs: rate.windowMs,
+    by,
+    ...(rule === undefined ? {} : { rule }),
+  });
 }
 
 /**
@@ -47,9 +55,10 @@ export function compileRateRule(
 export function compileQuotaRule(
   max: number,
   scope: { readonly kind: "connection" } | { readonly kind: "namespace"; readonly namespace: string },
+  rule?: Rule,
 ): QuotaRule {
   const id = JSON.stringify(scope.kind === "connection" ? ["connection"] : ["namespace", scope.namespace]);
-  return Object.freeze({ id, max });
+  return Object.freeze({ id, max, ...(rule === undefined ? {} : { rule }) });
 }
 
 function scopeParts(scope: RateScope): readonly string[] {

@@ -20,6 +20,10 @@ import type { Rule } from "../decisions.js";
 import type { RuleLocator } from "./rules.js";
 import type { ClaimRequirement, ClaimsRequirement, ClaimValue } from "../policy/types.js";
 import type { Claims, ClaimsPredicate, CompiledClaimCheck, CompiledRequirement } from "./types.js";
+import { captureReferences, substituteCaptures } from "../policy/capture-references.js";
+
+/** The segments a namespace pattern captured from the name a client asked for (DESIGN §1.1). */
+export type Captures = Readonly<Record<string, string>>;
 
 /** The claims whose string form is a space-separated list (OAuth 2.0 `scope`, Microsoft's `scp`). */
 const SPACE_SEPARATED_CLAIMS: ReadonlySet<string> = new Set(["scope", "scp"]);
@@ -55,19 +59,24 @@ export function compileClaimChecks(
   requirement: ClaimsRequirement,
   ruleFor: (key: string) => Rule,
   rule: Rule,
+  templated = false,
 ): CompiledRequirement {
   if (!isPlainObject(requirement))
     throw new TypeError("a claims requirement must be a mapping of claim names");
   const checks: CompiledClaimCheck[] = Object.keys(requirement).map((key) => {
     const path = claimPath(key);
     const splitsOnSpaces = path.length === 1 && SPACE_SEPARATED_CLAIMS.has(path[0]!);
-    const holdsValue = compileValueCheck(key, requirement[key]!, splitsOnSpaces);
+    const value = requirement[key]!;
+    const holdsValue =
+      templated && captureReferences(value).length > 0
+        ? templatedValueCheck(key, value, splitsOnSpaces)
+        : compileValueCheck(key, value, splitsOnSpaces);
     return Object.freeze({
       key,
       rule: ruleFor(key),
-      holds: (claims: Claims): boolean => {
+      holds: (claims: Claims, captures?: Captures): boolean => {
         const claim = readClaim(claims, path);
-        return claim !== undefined && claim !== null && holdsValue(claim);
+        return claim !== undefined && claim !== null && holdsValue(claim, captures);
       },
     });
   });
@@ -84,26 +93,33 @@ export function compileRequirementAt(
   requirement: ClaimsRequirement,
   rules: RuleLocator,
   at: readonly string[],
+  templated = false,
 ): CompiledRequirement {
   return compileClaimChecks(
     requirement,
     (key) => rules.policyKey(...at, "require", key),
     rules.policyKey(...at, "require"),
+    templated,
   );
 }
 
 /**
  * The rule of the first key of `requirement` that `claims` do not hold, or undefined when all hold.
- * Anonymous (no claims) fails the first key, or the block itself when it names none.
+ * Anonymous (no claims) fails the first key, or the block itself when it names none. `captures` are
+ * what the namespace's pattern captured; a `{name}` the requirement names and they lack never holds.
  *
  * @example
  * unmetClaim(requirement, undefined); // the first key's rule: anonymous holds nothing
  */
-export function unmetClaim(requirement: CompiledRequirement, claims: Claims | undefined): Rule | undefined {
+export function unmetClaim(
+  requirement: CompiledRequirement,
+  claims: Claims | undefined,
+  captures?: Captures,
+): Rule | undefined {
   const checks = requirement.checks;
   if (!isPlainObject(claims)) return checks.length > 0 ? checks[0]!.rule : requirement.rule;
   for (let i = 0; i < checks.length; i++) {
-    if (!checks[i]!.holds(claims)) return checks[i]!.rule;
+    if (!checks[i]!.holds(claims, captures)) return checks[i]!.rule;
   }
   return undefined;
 }
@@ -133,6 +149,37 @@ function readClaim(claims: Claims, path: readonly string[]): unknown {
     current = current[segment];
   }
   return current;
+}
+
+/**
+ * A value check of a pattern namespace's requirement that names captured segments: the captured
+ * text replaces each `{name}` and the result is compared as a written value would be, exactly. A
+ * capture that is missing fails the check.
+ */
+function templatedValueCheck(
+  key: string,
+  requirement: ClaimRequirement,
+  splitsOnSpaces: boolean,
+): (claim: NonNullable<unknown>, captures: Captures | undefined) => boolean {
+  const resolve = (value: ClaimValue, captures: Captures | undefined): ClaimValue | undefined =>
+    typeof value === "string" ? substituteCaptures(value, captures) : value;
+  return (claim, captures) => {
+    let resolved: ClaimRequirement | undefined;
+    if (Array.isArray(requirement)) {
+      const values = requirement.map((value) => resolve(value, captures));
+      if (values.includes(undefined)) return false;
+      resolved = values as ClaimValue[];
+    } else if (isPlainObject(requirement)) {
+      const values = (Array.isArray(requirement.all) ? requirement.all : []).map((value) =>
+        resolve(value, captures),
+      );
+      if (values.includes(undefined)) return false;
+      resolved = { all: values as ClaimValue[] };
+    } else {
+      resolved = resolve(requirement, captures);
+    }
+    return resolved !== undefined && compileValueCheck(key, resolved, splitsOnSpaces)(claim);
+  };
 }
 
 function compileValueCheck(

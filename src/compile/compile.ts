@@ -5,7 +5,7 @@
  */
 import { createEventAjv } from "../policy/ajv.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
-import type { NamespacePolicy } from "../policy/types.js";
+import type { NamespacePolicy, RateLimitPolicy } from "../policy/types.js";
 import type { Ajv2020 } from "ajv/dist/2020.js";
 import { compileAuth, type CompileContext } from "./auth.js";
 import { compileQuotaRule, compileRateRule } from "./budgets.js";
@@ -14,7 +14,16 @@ import { PolicyCompileError } from "./compile-error.js";
 import { compileConnection } from "./connection.js";
 import { compileEmits, compileEventValidators, compileHandshake } from "./events.js";
 import { createRuleLocator, type RuleLocator } from "./rules.js";
-import type { CompiledAuth, CompiledNamespace, CompiledPolicy, PolicyRules } from "./types.js";
+import { compileTls } from "./tls.js";
+import type {
+  CompiledAuth,
+  CompiledConnection,
+  CompiledNamespace,
+  CompiledPolicy,
+  PolicyRules,
+} from "./types.js";
+import { compilePatternMatcher, type CompiledNamespacePattern } from "./namespace-lookup.js";
+import { isPatternProblem, parseNamespacePattern } from "../policy/namespace-pattern.js";
 
 /**
  * Compiles a loaded policy. Throws {@link PolicyCompileError} when the load result holds no policy
@@ -29,18 +38,26 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   const { policy, resources } = loaded;
   if (!policy || !resources) throw new PolicyCompileError([], "the policy has errors and cannot be compiled");
   const namespacePolicies = Object.values(policy.namespaces ?? {});
+  const rules = createRuleLocator(policy, resources);
   const connection = compileConnection(
     policy.connection,
     namespacePolicies.some((namespace) => namespace.allowMissingOrigin === true),
+    compileTls(policy.connection?.tls, resources, rules),
+    rules,
   );
   const auth = compileAuth(policy.auth, resources, context);
   // The loader checked every schema against the meta-schema; compiling need not again. `verbose`
   // puts the failing schema object on an error (only when one happens), which locates its keyword.
   const ajv = createEventAjv(resources.schemas, { validateSchema: false, verbose: true });
-  const rules = createRuleLocator(policy, resources);
   const namespaces = new Map<string, CompiledNamespace>();
+  const patterns: CompiledNamespacePattern[] = [];
   for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
-    namespaces.set(name, compileNamespace(name, namespace, auth, ajv, rules));
+    const pattern = parseNamespacePattern(name);
+    if (isPatternProblem(pattern)) throw new PolicyCompileError(["namespaces", name], pattern.problem);
+    const compiled = compileNamespace(name, namespace, auth, ajv, rules, pattern !== undefined);
+    if (!pattern) namespaces.set(name, compiled);
+    else
+      patterns.push({ namespace: compiled, matcher: compilePatternMatcher(pattern), names: pattern.names });
   }
   return Object.freeze({
     version: loaded.version,
@@ -48,8 +65,28 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
     connection,
     auth,
     namespaces,
+    patterns: Object.freeze(patterns),
     rules: policyRules(rules, auth),
+    rateLimitIds: rateLimitIdsOf(connection, namespaces),
   });
+}
+
+/**
+ * The ids of every rate limit of a compiled policy: a reload keeps the counters of these and
+ * forgets the others.
+ */
+export function rateLimitIdsOf(
+  connection: CompiledConnection,
+  namespaces: ReadonlyMap<string, CompiledNamespace>,
+): ReadonlySet<string> {
+  const ids = new Set<string>();
+  if (connection.rateLimit) ids.add(connection.rateLimit.id);
+  for (const namespace of namespaces.values()) {
+    if (namespace.rateLimit) ids.add(namespace.rateLimit.id);
+    if (namespace.eventRateLimit) ids.add(namespace.eventRateLimit.id);
+    for (const event of namespace.events.values()) if (event.rateLimit) ids.add(event.rateLimit.id);
+  }
+  return ids;
 }
 
 /**
@@ -79,6 +116,7 @@ function compileNamespace(
   auth: CompiledAuth,
   ajv: Ajv2020,
   rules: RuleLocator,
+  isPattern: boolean,
 ): CompiledNamespace {
   if (!name.startsWith("/")) throw new PolicyCompileError(["namespaces", name], "a namespace starts with /");
   const mode = namespace.auth ?? "required";
@@ -99,7 +137,22 @@ function compileNamespace(
     }
   }
   const at = ["namespaces", name];
-  const requirement = namespace.require ? compileRequirementAt(namespace.require, rules, at) : undefined;
+  const requirement = namespace.require
+    ? compileRequirementAt(namespace.require, rules, at, isPattern)
+    : undefined;
+  const rateRule = (limit: RateLimitPolicy | undefined, kind: "connect" | "events", key: string) =>
+    limit === undefined
+      ? undefined
+      : compileRateRule(
+          limit,
+          { kind, namespace: name },
+          [...at, key],
+          undefined,
+          rules.policyKey(...at, key),
+        );
+  const rateLimit = rateRule(namespace.rateLimit, "connect", "rateLimit");
+  const eventRateLimit = rateRule(namespace.eventRateLimit, "events", "eventRateLimit");
+  const eventBudgets = Object.freeze(eventRateLimit ? [eventRateLimit] : []);
   return Object.freeze({
     name,
     auth: mode,
@@ -107,7 +160,8 @@ function compileNamespace(
     ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
     unknownEvents: namespace.unknownEvents ?? "reject",
     allowMissingOrigin: namespace.allowMissingOrigin ?? false,
-    events: compileEventValidators(name, namespace.events ?? {}, ajv, rules),
+    events: compileEventValidators(name, namespace.events ?? {}, ajv, rules, isPattern, eventBudgets),
+    eventBudgets,
     ...optional("handshake", compileHandshake(name, namespace.handshake, ajv, rules)),
     ...optional("emits", compileEmits(name, namespace.emits, ajv, rules)),
     rules: Object.freeze({
@@ -116,29 +170,17 @@ function compileNamespace(
       issuers: namespace.issuers ? rules.policyKey(...at, "issuers") : rules.policyKey("auth", "issuers"),
       events: rules.policyKey(...at, "events"),
     }),
-    ...(namespace.rateLimit === undefined
-      ? {}
-      : {
-          rateLimit: compileRateRule(namespace.rateLimit, { kind: "connect", namespace: name }, [
-            "namespaces",
-            name,
-            "rateLimit",
-          ]),
-        }),
+    ...(rateLimit ? { rateLimit } : {}),
     ...(namespace.maxConnections === undefined
       ? {}
       : {
-          maxConnections: compileQuotaRule(namespace.maxConnections, { kind: "namespace", namespace: name }),
+          maxConnections: compileQuotaRule(
+            namespace.maxConnections,
+            { kind: "namespace", namespace: name },
+            rules.policyKey(...at, "maxConnections"),
+          ),
         }),
-    ...(namespace.eventRateLimit === undefined
-      ? {}
-      : {
-          eventRateLimit: compileRateRule(namespace.eventRateLimit, { kind: "events", namespace: name }, [
-            "namespaces",
-            name,
-            "eventRateLimit",
-          ]),
-        }),
+    ...(eventRateLimit ? { eventRateLimit } : {}),
   });
 }
 

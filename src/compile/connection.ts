@@ -6,9 +6,10 @@ import type { ConnectionPolicy, TransportName } from "../policy/types.js";
 import { parseRate, parseSize } from "../policy/units.js";
 import { compileQuotaRule, compileRateRule } from "./budgets.js";
 import { PolicyCompileError } from "./compile-error.js";
+import { unlocatedRules, type RuleLocator } from "./rules.js";
 import { compileOriginMatcher } from "./origins.js";
 import { compileProxyMatcher } from "./proxies.js";
-import type { CompiledConnection } from "./types.js";
+import type { CompiledConnection, CompiledTls } from "./types.js";
 
 const DEFAULT_TRANSPORTS: readonly TransportName[] = ["polling", "websocket"];
 const TRANSPORT_ORDER: readonly TransportName[] = ["polling", "websocket", "webtransport"];
@@ -19,7 +20,8 @@ export const DEFAULT_MAX_DENIALS = "20/1m";
 /**
  * Compiles `connection` (absent means every default). `someNamespaceAllowsMissingOrigin` says
  * whether a namespace sets `allowMissingOrigin`: the handshake then lets requests without Origin
- * through, for the connect to decide.
+ * through, for the connect to decide. `tls` is `connection.tls` compiled ({@link compileTls}): it
+ * implies `requireTls`.
  *
  * @example
  * const connection = compileConnection({ origins: ["https://chat.example.com"], maxPayload: "64KiB" });
@@ -29,6 +31,8 @@ export const DEFAULT_MAX_DENIALS = "20/1m";
 export function compileConnection(
   connection: ConnectionPolicy | undefined,
   someNamespaceAllowsMissingOrigin = false,
+  tls?: CompiledTls,
+  rules: RuleLocator = unlocatedRules(),
 ): CompiledConnection {
   const { matchOrigin, matchHost } = compileOriginMatcher(connection?.origins ?? []);
   const requested = new Set(connection?.transports ?? DEFAULT_TRANSPORTS);
@@ -52,7 +56,7 @@ export function compileConnection(
     handshakeAllowsMissingOrigin: allowMissingOrigin || someNamespaceAllowsMissingOrigin,
     transports: new Set(transportList),
     transportList,
-    requireTls: connection?.requireTls ?? false,
+    requireTls: (connection?.requireTls ?? false) || tls !== undefined,
     isTrustedProxy: compileProxyMatcher(connection?.trustedProxies ?? []),
     maxPayload,
     maxDenials: Object.freeze(maxDenials),
@@ -64,10 +68,18 @@ export function compileConnection(
             { kind: "handshake" },
             ["connection", "rateLimit"],
             "address",
+            rules.policyKey("connection", "rateLimit"),
           ),
         }),
     ...(connection?.maxConnections === undefined
       ? {}
-      : { maxConnections: compileQuotaRule(connection.maxConnections, { kind: "connection" }) }),
+      : {
+          maxConnections: compileQuotaRule(
+            connection.maxConnections,
+            { kind: "connection" },
+            rules.policyKey("connection", "maxConnections"),
+          ),
+        }),
+    ...(tls === undefined ? {} : { tls }),
   });
 }

@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import type { ArgSpec, BinaryArg, EventPolicy, HandshakePolicy, MessagePolicy } from "../policy/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { parseSize } from "../policy/units.js";
+import type { RateRule } from "../budget/types.js";
 import { compileRateRule } from "./budgets.js";
 import { compileRequirementAt, predicateOf } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
@@ -38,6 +39,8 @@ export function compileEventValidators(
   events: Readonly<Record<string, EventPolicy>>,
   ajv: Ajv2020,
   rules: RuleLocator = unlocatedRules(),
+  templated = false,
+  namespaceBudgets: readonly RateRule[] = [],
 ): ReadonlyMap<string, CompiledEvent> {
   const compiled = new Map<string, CompiledEvent>();
   for (const [name, event] of Object.entries(events)) {
@@ -46,7 +49,19 @@ export function compileEventValidators(
       throw new PolicyCompileError(path, "this event name is reserved and cannot be declared");
     }
     const message = compileMessage(event, path, ajv, rules);
-    const requirement = event.require ? compileRequirementAt(event.require, rules, path) : undefined;
+    const requirement = event.require
+      ? compileRequirementAt(event.require, rules, path, templated)
+      : undefined;
+    const rateLimit =
+      event.rateLimit === undefined
+        ? undefined
+        : compileRateRule(
+            event.rateLimit,
+            { kind: "event", namespace, event: name },
+            [...path, "rateLimit"],
+            undefined,
+            rules.policyKey(...path, "rateLimit"),
+          );
     compiled.set(
       name,
       Object.freeze({
@@ -57,14 +72,9 @@ export function compileEventValidators(
           : { ack: Object.freeze({ mode: event.ack, rule: rules.policyKey(...path, "ack") }) }),
         ...(event.reply ? { reply: compileMessage(event.reply, [...path, "reply"], ajv, rules) } : {}),
         args: message.args,
-        ...(event.rateLimit === undefined
-          ? {}
-          : {
-              rateLimit: compileRateRule(event.rateLimit, { kind: "event", namespace, event: name }, [
-                ...path,
-                "rateLimit",
-              ]),
-            }),
+        ...(rateLimit ? { rateLimit } : {}),
+        // The namespace's budget for all its events first, then the event's own.
+        budgets: rateLimit ? Object.freeze([...namespaceBudgets, rateLimit]) : namespaceBudgets,
         rules: Object.freeze({ event: rules.policyKey(...path), args: message.rules.args }),
       }),
     );

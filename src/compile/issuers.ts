@@ -92,6 +92,7 @@ export function compileIssuer(
       }
     },
     ...(key.warm ? { warm: key.warm } : {}),
+    ...(entry.jwksUri === undefined ? {} : { jwksUri: entry.jwksUri }),
   };
   return Object.freeze(issuer);
 }

@@ -48,6 +48,13 @@ const DEFAULT_OPTIONS: Required<RemoteKeySetOptions> = {
 };
 
 /**
+ * Told about every download of a key set, when it ends: `ok` (a JWK set is in place) or `error`
+ * (any failure of the endpoint). Downloads cut short by the guard closing are not reported. The
+ * guard counts these in `sockguard_jwks_requests_total`.
+ */
+export type KeySetDownloadListener = (uri: string, result: "ok" | "error") => void;
+
+/**
  * The issuer's keys cannot be had: no set was ever fetched and the endpoint is down, slow or
  * answering garbage. Verification maps it to `keys_unavailable`, never to `token_invalid`.
  */
@@ -71,16 +78,18 @@ export class RemoteKeySets {
   readonly #options: Required<RemoteKeySetOptions>;
   readonly #sets = new Map<string, RemoteKeySet>();
   readonly #closing = new AbortController();
+  readonly #onDownload: KeySetDownloadListener | undefined;
 
-  constructor(options: RemoteKeySetOptions = {}) {
+  constructor(options: RemoteKeySetOptions = {}, onDownload?: KeySetDownloadListener) {
     this.#options = { ...DEFAULT_OPTIONS, ...stripUndefined(options) };
+    this.#onDownload = onDownload;
   }
 
   /** The key set for `uri`, created on first use. Nothing is fetched until it is used or warmed. */
   get(uri: string): RemoteKeySet {
     let set = this.#sets.get(uri);
     if (!set) {
-      set = new RemoteKeySet(uri, this.#options, this.#closing.signal);
+      set = new RemoteKeySet(uri, this.#options, this.#closing.signal, this.#onDownload);
       this.#sets.set(uri, set);
     }
     return set;
@@ -110,6 +119,7 @@ export class RemoteKeySet {
   readonly uri: string;
   readonly #options: Required<RemoteKeySetOptions>;
   readonly #closing: AbortSignal;
+  readonly #onDownload: KeySetDownloadListener | undefined;
   #keys: ReturnType<typeof createLocalJWKSet> | undefined;
   #fetchedAt = 0;
   /** No download starts before this time (ms since the epoch): the pause after a failure. */
@@ -121,10 +131,16 @@ export class RemoteKeySet {
   /** The download that starts when the current pause ends, which connects without keys wait for. */
   #afterPause: Promise<boolean> | undefined;
 
-  constructor(uri: string, options: Required<RemoteKeySetOptions>, closing: AbortSignal) {
+  constructor(
+    uri: string,
+    options: Required<RemoteKeySetOptions>,
+    closing: AbortSignal,
+    onDownload?: KeySetDownloadListener,
+  ) {
     this.uri = uri;
     this.#options = options;
     this.#closing = closing;
+    this.#onDownload = onDownload;
   }
 
   /** True once a set was fetched (it may be stale). */
@@ -203,6 +219,7 @@ export class RemoteKeySet {
       this.#fetchedAt = Date.now();
       this.#failures = 0;
       this.#retryAt = Number.NEGATIVE_INFINITY;
+      this.#report("ok");
       return true;
     } catch {
       // Every way the endpoint can fail lands here: refused, reset, timed out, redirected, a status
@@ -210,7 +227,16 @@ export class RemoteKeySet {
       // the same (`keys_unavailable` until a download succeeds) and a body could be anything.
       this.#failures += 1;
       this.#retryAt = Date.now() + this.#pauseAfterFailure();
+      if (!this.#closing.aborted) this.#report("error");
       return false;
+    }
+  }
+
+  #report(result: "ok" | "error"): void {
+    try {
+      this.#onDownload?.(this.uri, result);
+    } catch {
+      // Counting a download must never change what the download did.
     }
   }
 

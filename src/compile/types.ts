@@ -4,9 +4,10 @@
  * policy.
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { AuthMode, TokenSource, TransportName } from "../policy/types.js";
+import type { AuthMode, TlsVersion, TokenSource, TransportName } from "../policy/types.js";
 import type { DenialCode, Rule } from "../decisions.js";
 import type { QuotaRule, RateRule } from "../budget/types.js";
+import type { CompiledNamespacePattern } from "./namespace-lookup.js";
 
 /** Verified claims of a token (a JWT payload). */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -40,8 +41,11 @@ export interface CompiledClaimCheck {
   /** The key as written (`scope`, `realm_access.roles`, `/https:~1~1example.com~1roles`). */
   readonly key: string;
   readonly rule: Rule;
-  /** True when the claims hold this key's requirement. */
-  holds(claims: Claims): boolean;
+  /**
+   * True when the claims hold this key's requirement; `captures` are the segments a namespace
+   * pattern captured, for a requirement that names them (`tenant_id: "{tenant}"`).
+   */
+  holds(claims: Claims, captures?: Readonly<Record<string, string>>): boolean;
 }
 
 /** A whole `require` block: its checks (AND), and the block's own rule. */
@@ -73,6 +77,8 @@ export interface CompiledIssuer {
    * without waiting. The guard may call it after a compile so the first connect does not wait.
    */
   warm?(): void;
+  /** For a remote key set: the `jwksUri` its keys come from (what the JWKS metrics are labelled by). */
+  readonly jwksUri?: string;
 }
 
 export interface CompiledAuth {
@@ -113,6 +119,31 @@ export interface CompiledConnection {
   readonly rateLimit?: RateRule;
   /** Concurrent Engine.IO connections per client address (`connection.maxConnections`). */
   readonly maxConnections?: QuotaRule;
+  /** `connection.tls`: TLS served by Node itself (and so required). */
+  readonly tls?: CompiledTls;
+}
+
+/** `connection.tls`, compiled. */
+export interface CompiledTls {
+  /** The certificate to serve (the policy names one): the guard then owns the server's secure context. */
+  readonly credentials?: ServedCredentials;
+  /** The oldest protocol a connection may have negotiated. */
+  readonly minVersion?: TlsVersion;
+  /** `connection.tls`, its `minVersion` and its `certFile` (each the nearest present key). */
+  readonly rules: { readonly tls: Rule; readonly minVersion: Rule; readonly certFile: Rule };
+}
+
+/** A certificate chain and its key as Node's `setSecureContext()` takes them, read from the policy's files. */
+export interface ServedCredentials {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+  /** The absolute path of `certFile`, for log lines. */
+  readonly certFile: string;
+  /** The leaf certificate's SHA-256 fingerprint, as `getPeerCertificate().fingerprint256` writes it. */
+  readonly fingerprint256: string;
+  /** When the leaf certificate expires, in milliseconds since the epoch. */
+  readonly notAfter: number;
 }
 
 /** One positional argument. */
@@ -173,6 +204,11 @@ export interface CompiledEvent {
   readonly args: readonly CompiledArg[];
   /** The event's own rate limit. */
   readonly rateLimit?: RateRule;
+  /**
+   * Every rate limit an event of this name spends, in the order they are spent: the namespace's
+   * `eventRateLimit`, then the event's `rateLimit`. Empty (and shared) when there is none.
+   */
+  readonly budgets: readonly RateRule[];
   /** The event's key, and its `args` (or `schema`) key: what an arity mismatch is measured against. */
   readonly rules: { readonly event: Rule; readonly args: Rule };
 }
@@ -199,6 +235,8 @@ export interface CompiledNamespace {
   readonly maxConnections?: QuotaRule;
   /** All events of this namespace together, per key. */
   readonly eventRateLimit?: RateRule;
+  /** What an undeclared event (under `unknownEvents: allow`) spends: the `eventRateLimit`, if any. */
+  readonly eventBudgets: readonly RateRule[];
   readonly rules: NamespaceRules;
 }
 
@@ -235,7 +273,12 @@ export interface CompiledPolicy {
   readonly files: readonly string[];
   readonly connection: CompiledConnection;
   readonly auth: CompiledAuth;
+  /** The exact namespace keys. Look a name up with `findNamespace`, which also tries {@link patterns}. */
   readonly namespaces: ReadonlyMap<string, CompiledNamespace>;
+  /** The pattern keys (`/tenant-{tenant}`), in policy order; absent or empty when there are none. */
+  readonly patterns?: readonly CompiledNamespacePattern[];
   /** Where the policy's checks are written. */
   readonly rules: PolicyRules;
+  /** The id of every rate limit in the policy (a reload keeps these counters and forgets the rest). */
+  readonly rateLimitIds: ReadonlySet<string>;
 }

@@ -6,7 +6,8 @@
  * compiled issuer and hands over as a fact ({@link presentedTokenFacts} does it the one way).
  */
 import { isTokenExpired } from "./token-expiry.js";
-import { unmetClaim } from "../compile/claims.js";
+import { unmetClaim, type Captures } from "../compile/claims.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
 import type { DenialCode } from "../decisions.js";
 import { originAllowed, type HandshakeFacts } from "./handshake.js";
@@ -28,7 +29,10 @@ export type TokenFact =
 
 /** What the caller knows of a connect. */
 export interface ConnectFacts {
-  /** The namespace's name as the client asked for it (`socket.nsp.name`). */
+  /**
+   * The namespace's name as the client asked for it (`socket.nsp.name`): an exact key, or a name a
+   * pattern matches, whose captured segments are the facts its `{name}` requirements compare.
+   */
   readonly namespace: string;
   readonly token: TokenFact;
   /** Milliseconds since the epoch. */
@@ -66,8 +70,9 @@ export const UNREADABLE_TOKEN: TokenFact = Object.freeze({ kind: "unreadable" })
  * decideConnect(policy, { namespace: "/chat", token: ABSENT_TOKEN, now: Date.now() }).code; // "token_missing"
  */
 export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace?: TraceSink): Verdict {
-  const namespace = policy.namespaces.get(facts.namespace);
-  if (!namespace) return failed(trace, "namespace", denial("namespace_not_allowed", policy.rules.namespaces));
+  const match = findNamespace(policy, facts.namespace);
+  if (!match) return failed(trace, "namespace", denial("namespace_not_allowed", policy.rules.namespaces));
+  const namespace = match.namespace;
   if (trace) trace({ check: "namespace", outcome: "passed", rule: namespace.rules.namespace });
   const rules = namespace.rules;
   if (facts.handshake && !originAllowed(policy, facts.handshake, namespace)) {
@@ -94,7 +99,7 @@ export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace
         rule: rules.auth,
         note: "no token: anonymous (auth: optional)",
       });
-    return decideClaims(namespace, undefined, trace);
+    return decideClaims(namespace, undefined, match.captures, trace);
   }
   if (token.kind === "unreadable") return failed(trace, "token", denial("token_invalid", rules.auth));
 
@@ -112,7 +117,7 @@ export function decideConnect(policy: CompiledPolicy, facts: ConnectFacts, trace
   }
   if (facts.revoked === true) return failed(trace, "token", denial("revoked", issuerRule));
   if (trace) trace({ check: "token", outcome: "passed", rule: issuerRule, note: "verified, not expired" });
-  return decideClaims(namespace, identity, trace);
+  return decideClaims(namespace, identity, match.captures, trace);
 }
 
 /**
@@ -145,7 +150,7 @@ export function decideTokenIssuer(
   iss: string,
   trace?: TraceSink,
 ): Verdict {
-  const namespace = policy.namespaces.get(namespaceName);
+  const namespace = findNamespace(policy, namespaceName)?.namespace;
   if (!namespace) return denial("namespace_not_allowed", policy.rules.namespaces);
   const issuer = policy.auth.issuersByIss.get(iss);
   if (!issuer || !namespace.issuers.has(issuer.name)) {
@@ -155,9 +160,14 @@ export function decideTokenIssuer(
   return ALLOWED;
 }
 
-function decideClaims(
+/**
+ * The namespace's `require` against the claims of `identity` (undefined: anonymous, which holds no
+ * claims). Shared by a connect and by the recheck of a live socket.
+ */
+export function decideClaims(
   namespace: CompiledNamespace,
   identity: Identity | undefined,
+  captures: Captures,
   trace?: TraceSink,
 ): Verdict {
   const requirement = namespace.requirement;
@@ -165,7 +175,7 @@ function decideClaims(
     if (trace) trace({ check: "claims", outcome: "skipped", note: "the namespace requires no claims" });
     return ALLOWED;
   }
-  const unmet = unmetClaim(requirement, identity?.claims);
+  const unmet = unmetClaim(requirement, identity?.claims, captures);
   if (unmet) return failed(trace, "claims", denial("claims_not_satisfied", unmet));
   if (trace) trace({ check: "claims", outcome: "passed", rule: requirement.rule });
   return ALLOWED;

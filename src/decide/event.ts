@@ -5,7 +5,10 @@
  */
 import { isTokenExpired } from "./token-expiry.js";
 import { unmetClaim } from "../compile/claims.js";
-import type { CompiledPolicy, Identity } from "../compile/types.js";
+import type { RateRule } from "../budget/types.js";
+import type { CompiledEvent, CompiledPolicy, Identity } from "../compile/types.js";
+import type { Rule } from "../decisions.js";
+import { findNamespace, type NamespaceMatch } from "../compile/namespace-lookup.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { decideArguments } from "./arguments.js";
 import { ALLOWED, denial, failed, type TraceSink, type Verdict } from "./verdict.js";
@@ -31,16 +34,59 @@ export interface EventFacts {
   readonly now: number;
 }
 
+/** Which of an event's checks to run: all, those before its budget, or those after it. */
+type Phase = 0 | 1 | 2;
+const ALL: Phase = 0;
+const ACCESS: Phase = 1;
+const PAYLOAD: Phase = 2;
+
 /**
  * Decides one event. The allowed verdict is the shared {@link ALLOWED}: nothing is allocated.
+ * An event with a rate limit (its {@link eventBudgets}) is decided in two parts around the spending
+ * of its budget instead: {@link decideEventAccess}, then {@link decideEventPayload}.
  *
  * @example
  * decideEvent(policy, { namespace: "/chat", identity, data: ["message", { text: "hi" }], ackRequested: false,
  *   bytes: 30, carriedBinary: false, now: Date.now() }) === ALLOWED;
  */
 export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: TraceSink): Verdict {
-  const namespace = policy.namespaces.get(facts.namespace);
-  if (!namespace) return failed(trace, "event", denial("event_not_allowed", policy.rules.namespaces));
+  return decide(policy, facts, ALL, trace);
+}
+
+/**
+ * The checks before an event's budget (DESIGN §3: the budget comes right after the claims):
+ * reserved name, declared, token expiry, claims. Only when this allows is the budget spent.
+ */
+export function decideEventAccess(policy: CompiledPolicy, facts: EventFacts, trace?: TraceSink): Verdict {
+  return decide(policy, facts, ACCESS, trace);
+}
+
+/**
+ * The checks after an event's budget: size, binary, schema. Call it only after
+ * {@link decideEventAccess} allowed the same facts under the same policy.
+ */
+export function decideEventPayload(policy: CompiledPolicy, facts: EventFacts, trace?: TraceSink): Verdict {
+  return decide(policy, facts, PAYLOAD, trace);
+}
+
+/**
+ * The rate limits an event spends once {@link decideEventAccess} allows it, in order (the
+ * namespace's `eventRateLimit`, then the event's own `rateLimit`); an empty, shared array when none.
+ */
+export function eventBudgets(policy: CompiledPolicy, facts: EventFacts): readonly RateRule[] {
+  const namespace = findNamespace(policy, facts.namespace)?.namespace;
+  if (!namespace) return NO_BUDGETS;
+  const name: unknown = facts.data.length > 0 ? facts.data[0] : undefined;
+  if (typeof name !== "string") return NO_BUDGETS;
+  return namespace.events.get(name)?.budgets ?? namespace.eventBudgets;
+}
+
+const NO_BUDGETS: readonly RateRule[] = Object.freeze([]);
+
+function decide(policy: CompiledPolicy, facts: EventFacts, phase: Phase, trace?: TraceSink): Verdict {
+  const match = findNamespace(policy, facts.namespace);
+  if (!match) return failed(trace, "event", denial("event_not_allowed", policy.rules.namespaces));
+  const namespace = match.namespace;
   const data = facts.data;
   const name: unknown = data.length > 0 ? data[0] : undefined;
   if (typeof name !== "string" || isReservedEventName(name)) {
@@ -50,39 +96,9 @@ export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: T
   if (!event && namespace.unknownEvents !== "allow") {
     return failed(trace, "event", denial("event_not_allowed", namespace.rules.events));
   }
-  if (trace) {
-    trace({
-      check: "event",
-      outcome: "passed",
-      rule: event ? event.rules.event : namespace.rules.events,
-      note: event ? "declared" : "undeclared, and unknownEvents: allow admits it",
-    });
-  }
-
-  const identity = facts.identity;
-  if (identity && isTokenExpired(identity, policy.auth, facts.now)) {
-    return failed(trace, "token expiry", denial("token_expired", policy.rules.clockTolerance));
-  }
-  if (trace) {
-    trace({
-      check: "token expiry",
-      outcome: identity ? "passed" : "skipped",
-      rule: policy.rules.clockTolerance,
-      ...(identity ? {} : { note: "anonymous: no token to expire" }),
-    });
-  }
-
-  const requirement = event?.requirement;
-  if (requirement) {
-    const unmet = unmetClaim(requirement, identity?.claims);
-    if (unmet) return failed(trace, "claims", denial("claims_not_satisfied", unmet));
-  }
-  if (trace) {
-    trace(
-      requirement
-        ? { check: "claims", outcome: "passed", rule: requirement.rule }
-        : { check: "claims", outcome: "skipped", note: "the event requires no claims of its own" },
-    );
+  if (phase !== PAYLOAD) {
+    const access = decideAccess(policy, facts, event, namespace.rules.events, match.captures, trace);
+    if (access !== ALLOWED || phase === ACCESS) return access;
   }
 
   if (facts.bytes > policy.connection.maxPayload) {
@@ -106,4 +122,49 @@ export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: T
     );
   }
   return decideArguments(event, data, facts.carriedBinary, trace);
+}
+
+function decideAccess(
+  policy: CompiledPolicy,
+  facts: EventFacts,
+  event: CompiledEvent | undefined,
+  eventsRule: Rule,
+  captures: NamespaceMatch["captures"],
+  trace?: TraceSink,
+): Verdict {
+  if (trace) {
+    trace({
+      check: "event",
+      outcome: "passed",
+      rule: event ? event.rules.event : eventsRule,
+      note: event ? "declared" : "undeclared, and unknownEvents: allow admits it",
+    });
+  }
+
+  const identity = facts.identity;
+  if (identity && isTokenExpired(identity, policy.auth, facts.now)) {
+    return failed(trace, "token expiry", denial("token_expired", policy.rules.clockTolerance));
+  }
+  if (trace) {
+    trace({
+      check: "token expiry",
+      outcome: identity ? "passed" : "skipped",
+      rule: policy.rules.clockTolerance,
+      ...(identity ? {} : { note: "anonymous: no token to expire" }),
+    });
+  }
+
+  const requirement = event?.requirement;
+  if (requirement) {
+    const unmet = unmetClaim(requirement, identity?.claims, captures);
+    if (unmet) return failed(trace, "claims", denial("claims_not_satisfied", unmet));
+  }
+  if (trace) {
+    trace(
+      requirement
+        ? { check: "claims", outcome: "passed", rule: requirement.rule }
+        : { check: "claims", outcome: "skipped", note: "the event requires no claims of its own" },
+    );
+  }
+  return ALLOWED;
 }

@@ -19,6 +19,11 @@ export interface HandshakeFacts {
   readonly firstRequest: boolean;
   /** TLS, or `X-Forwarded-Proto: https` written by a trusted proxy. */
   readonly secure: boolean;
+  /**
+   * The protocol the request's own TLS connection negotiated (`TLSv1.2`, `TLSv1.3`, as Node's
+   * `getProtocol()` names it); undefined when it did not come over TLS itself.
+   */
+  readonly tlsProtocol?: string;
   /** The client's address (the right-most untrusted X-Forwarded-For entry behind trusted proxies); for budgets. */
   readonly address?: string;
 }
@@ -43,18 +48,38 @@ export function decideHandshake(policy: CompiledPolicy, facts: HandshakeFacts, t
   }
   if (trace) trace({ check: "transport", outcome: "passed", rule: rules.transports });
 
+  const tls = connection.tls;
+  const tlsRule = tls?.rules.tls ?? rules.requireTls;
   if (connection.requireTls && !facts.secure) {
-    return failed(trace, "tls", denial("tls_required", rules.requireTls));
+    return failed(trace, "tls", denial("tls_required", tlsRule));
+  }
+  if (tls?.minVersion !== undefined && !negotiatedAtLeast(facts.tlsProtocol, tls.minVersion)) {
+    return failed(trace, "tls", denial("tls_required", tls.rules.minVersion));
   }
   if (trace) {
     trace({
       check: "tls",
       outcome: connection.requireTls ? "passed" : "skipped",
-      rule: rules.requireTls,
+      rule: tls?.minVersion === undefined ? tlsRule : tls.rules.minVersion,
       ...(connection.requireTls ? {} : { note: "the policy does not require TLS" }),
     });
   }
   return ALLOWED;
+}
+
+/** TLS protocol versions, oldest first, as Node's `getProtocol()` names them. */
+const TLS_PROTOCOLS: readonly string[] = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+/**
+ * True when `protocol` is `minVersion` or newer. An unknown protocol, or none (the request did not
+ * come over TLS itself, so its version cannot be known), is not.
+ *
+ * @example
+ * negotiatedAtLeast("TLSv1.2", "TLSv1.3"); // false
+ */
+export function negotiatedAtLeast(protocol: string | undefined, minVersion: string): boolean {
+  const index = protocol === undefined ? -1 : TLS_PROTOCOLS.indexOf(protocol);
+  return index !== -1 && index >= TLS_PROTOCOLS.indexOf(minVersion);
 }
 
 /**

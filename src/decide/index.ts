@@ -14,6 +14,7 @@ export {
   type HandshakeFields,
   type TokenFact,
 } from "./connect.js";
+export { decideLiveSocket, refusesConnection, type LiveSocketFacts } from "./live-socket.js";
 export { decideEvent, type EventFacts } from "./event.js";
 export { decideArguments } from "./arguments.js";
 export { decideEmit, decideReply } from "./emit.js";

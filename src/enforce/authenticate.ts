@@ -7,6 +7,7 @@
  * verification is done, so a revocation made while the keys were being fetched is seen.
  */
 import type { Socket } from "socket.io";
+import { RevocationsUnavailableError } from "../cluster/redis-revocation-store.js";
 import type { RevocationStore } from "../cluster/revocation-store.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import {
@@ -23,6 +24,7 @@ import {
 } from "../decide/index.js";
 import type { DenialCode } from "../decisions.js";
 import { findToken, tokenFromClientValue } from "./token-source.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 
 type Handshake = Socket["handshake"];
 
@@ -52,7 +54,7 @@ export async function authenticate(
   revocations: RevocationStore,
   handshakeFacts?: HandshakeFacts,
 ): Promise<ConnectOutcome> {
-  const namespace = policy.namespaces.get(namespaceName);
+  const namespace = findNamespace(policy, namespaceName)?.namespace;
   let token: TokenFact = ABSENT_TOKEN;
   let revoked = false;
   const fields = namespace?.handshake ? handshakeFields(handshake) : undefined;
@@ -69,8 +71,12 @@ export async function authenticate(
             : await presentedTokenFacts(policy, namespaceName, lookup.token);
     }
     if (token.kind === "verified") revoked = await revocations.isRevoked(token.identity, Date.now());
-  } catch {
-    token = UNREADABLE_TOKEN;
+  } catch (error) {
+    // The fleet's revocations could not be loaded: refused as a passing outage, never admitted.
+    token =
+      error instanceof RevocationsUnavailableError && token.kind === "verified"
+        ? { kind: "failed", iss: token.identity.iss, code: "keys_unavailable" }
+        : UNREADABLE_TOKEN;
   }
   const verdict = decideConnect(policy, {
     namespace: namespaceName,

@@ -8,7 +8,7 @@
 import type { Socket } from "socket.io";
 import type { CompiledConnection, CompiledNamespace, CompiledPolicy } from "../compile/types.js";
 import { originAllowed, type HandshakeFacts } from "../decide/handshake.js";
-import { handshakeFacts, type HandshakeRequest } from "./handshake.js";
+import { handshakeFacts, tlsProtocolOf, type HandshakeRequest } from "./handshake.js";
 
 /**
  * The handshake request of the connection `socket` came over, as the HTTP checks read requests.
@@ -20,7 +20,12 @@ export function handshakeRequestOf(socket: Socket): HandshakeRequest {
   const handshake = socket.handshake;
   return {
     headers: handshake.headers,
-    socket: { remoteAddress: handshake.address, encrypted: handshake.secure },
+    socket: {
+      remoteAddress: handshake.address,
+      encrypted: handshake.secure,
+      // Read when the handshake was judged, so still known after that connection closed.
+      getProtocol: () => tlsProtocolOf(socket.conn.request) ?? null,
+    },
   };
 }
 

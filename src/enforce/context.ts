@@ -6,6 +6,7 @@ import type { Server, Socket } from "socket.io";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { RevocationStore } from "../cluster/revocation-store.js";
 import type { Decision } from "../decisions.js";
+import type { GuardBudgets } from "./budgets.js";
 import type { SocketState } from "./socket-state.js";
 
 /**
@@ -16,19 +17,32 @@ export interface PolicyHolder {
   current: CompiledPolicy;
 }
 
-/** Where the guard writes operational messages (never tokens or payloads). `console` fits. */
+/** The structured fields of a log line: pino's first argument. Never a token, payload or client-chosen text. */
+export type LogFields = Readonly<Record<string, string | number | boolean>>;
+
+/**
+ * Where the guard writes operational messages (never tokens or payloads). `console` fits, and so
+ * does a pino (or pino-compatible) logger as it is. Most lines are a message alone; the decision
+ * log (`logDecisions`) writes pino's shape, the fields first and the message second.
+ */
 export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info(fieldsOrMessage: LogFields | string, message?: string): void;
+  warn(fieldsOrMessage: LogFields | string, message?: string): void;
+  error(fieldsOrMessage: LogFields | string, message?: string): void;
 }
 
 /** Receives decisions; the guard asks first, so nothing is allocated when nobody listens. */
 export interface DecisionSink {
   /** True when somebody listens for denials. */
   wantsDenials(): boolean;
-  /** True when somebody listens and asked for allows too (`decisions: "all"`). */
+  /** True when somebody listens and asked for allows too (`decisions: "all"`), or counts them (`metrics`). */
   wantsAllows(): boolean;
+  /**
+   * The per-event path's allowed event, when {@link wantsAllows}: counted without building its
+   * decision when only the metrics want it (true), else false and the caller reports it in full.
+   * `event` is the name the client sent.
+   */
+  countAllowedEvent(namespace: string, event: unknown): boolean;
   report(decision: Decision): void;
 }
 
@@ -43,4 +57,6 @@ export interface GuardContext {
   readonly revocations: RevocationStore;
   /** What an emit or ack reply that breaks its declaration gets (the `emits` option). */
   readonly emits: "warn" | "refuse" | "off";
+  /** Rate limits and connection quotas: the stores, and the places handshakes took. */
+  readonly budgets: GuardBudgets;
 }

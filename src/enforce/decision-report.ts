@@ -6,6 +6,7 @@ import type { Socket } from "socket.io";
 import type { Decision, DenialCode, PayloadErrorDetail, Rule } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketClientAddress } from "./client-address.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 
 /** Optional parts of a decision about a socket. */
 export interface SocketDecisionParts {
@@ -19,7 +20,9 @@ export interface SocketDecisionParts {
 }
 
 /**
- * A decision about `socket` (a connect, an event, a recheck, ...).
+ * A decision about `socket` (a connect, an event, a recheck, ...). Its `namespace` is the policy's
+ * key for the socket's namespace (the pattern, for a dynamic one); a name the policy does not list
+ * was the client's choice and is left out.
  *
  * @example
  * if (ctx.decisions.wantsDenials()) ctx.decisions.report(socketDecision(ctx, socket, "payload_invalid", "event", { event: "message" }));
@@ -31,13 +34,16 @@ export function socketDecision(
   stage: Decision["stage"],
   parts: SocketDecisionParts = {},
 ): Decision {
-  const subject = ctx.states.get(socket)?.identity?.subject;
-  const address = socketClientAddress(ctx.holder.current.connection, socket);
+  const state = ctx.states.get(socket);
+  const subject = state?.identity?.subject;
+  const policy = ctx.holder.current;
+  const address = socketClientAddress(policy.connection, socket);
+  const namespace = findNamespace(policy, socket.nsp.name)?.namespace.name ?? state?.admittedTo;
   return {
     allowed: code === "allowed",
     code,
     stage,
-    namespace: socket.nsp.name,
+    ...(namespace === undefined ? {} : { namespace }),
     ...(parts.event === undefined ? {} : { event: parts.event }),
     socketId: socket.id,
     ...(address === undefined ? {} : { address }),
@@ -45,6 +51,6 @@ export function socketDecision(
     ...(parts.details && parts.details.length > 0 ? { details: parts.details } : {}),
     ...(parts.retryAfterMs === undefined ? {} : { retryAfterMs: parts.retryAfterMs }),
     ...(parts.rule === undefined ? {} : { rule: parts.rule }),
-    policyVersion: ctx.holder.current.version,
+    policyVersion: policy.version,
   };
 }

@@ -8,6 +8,7 @@
 import type { Socket } from "socket.io";
 import { ALLOWED, decideEvent, type EventFacts } from "../decide/index.js";
 import { REAUTH_EVENT } from "../policy/reserved-events.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { packetBytes, packetCarriedBinary } from "./packet-size.js";
@@ -69,7 +70,7 @@ function admitEvent(
   const verdict = state ? decideEvent(policy, facts) : undefined;
   facts.data = NO_DATA;
   if (verdict === ALLOWED) {
-    if (ctx.decisions.wantsAllows()) {
+    if (ctx.decisions.wantsAllows() && !ctx.decisions.countAllowedEvent(socket.nsp.name, data[0])) {
       const declared = declaredEventName(ctx, socket, data);
       ctx.decisions.report(socketDecision(ctx, socket, "allowed", "event", { event: declared }));
     }
@@ -95,7 +96,7 @@ function admitEvent(
 function declaredEventName(ctx: GuardContext, socket: Socket, data: readonly unknown[]): string | undefined {
   const name = data[0];
   if (typeof name !== "string") return undefined;
-  return ctx.holder.current.namespaces.get(socket.nsp.name)?.events.get(name)?.name;
+  return findNamespace(ctx.holder.current, socket.nsp.name)?.namespace.events.get(name)?.name;
 }
 
 function ackOf(socket: Socket, packet: DecodedPacket): ((...args: unknown[]) => void) | undefined {

@@ -11,7 +11,6 @@ import { compileLoaded } from "../compile/compile-loaded.js";
 import { describeError } from "../policy/error-diagnostic.js";
 import { EventEmitter } from "node:events";
 import type { Server } from "socket.io";
-import { isRevokedBy } from "../cluster/revocation-entry.js";
 import { MemoryRevocationStore } from "../cluster/memory-revocation-store.js";
 import { warmIssuerKeys, type CompileContext } from "../compile/auth.js";
 import type { CompiledPolicy } from "../compile/types.js";
@@ -19,17 +18,28 @@ import type { Decision } from "../decisions.js";
 import { formatDiagnostic, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { Policy } from "../policy/types.js";
+import { consoleLogger } from "../observe/console-logger.js";
+import type { DecisionLogMode } from "../observe/decision-log.js";
+import type { MetricsRegistry } from "../observe/metrics.js";
+import { INERT_OBSERVER, type GuardObserver } from "../observe/observer.js";
 import type { DecisionSink, GuardContext, Logger, PolicyHolder } from "./context.js";
+import { budgetStoresFor } from "../cluster/budget-stores.js";
+import { GuardBudgets } from "./budgets.js";
 import { EngineOptions } from "./engine-options.js";
 import { createHandshakeGuard, type EngineMiddleware } from "./handshake.js";
 import { guardNamespaces } from "./namespaces.js";
 import { guardNamespaceEmits, type EmitMode } from "./emits.js";
 import { measureConnection, type EngineConnection } from "./packet-size.js";
-import { disconnectMatching, forEachGuardedSocket, recheckLiveSockets } from "./recheck.js";
+import type { ClusterLink } from "../cluster/cluster-link.js";
+import type { NodeStatus } from "../cluster/node-registry.js";
+import type { RedisClientLike } from "../cluster/redis-client.js";
+import { countGuardedSockets, disconnectRevoked, linkToFleet } from "./fleet.js";
+import { forEachGuardedSocket, recheckLiveSockets } from "./recheck.js";
 import { revocationEntry, type RevocationResult, type RevocationTarget } from "./revocation.js";
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 import { watchTokenExpiry } from "./token-lifetime.js";
+import { ServedCertificate } from "./tls-context.js";
 
 /** Options of `sockguard()`. */
 export interface SockguardOptions {
@@ -48,6 +58,16 @@ export interface SockguardOptions {
   /** Which decisions the `decision` event reports: denials only (default), or allows too. */
   readonly decisions?: "denials" | "all";
   /**
+   * A prom-client `Registry` to register the guard's metrics on (docs/observability.md). prom-client
+   * is an optional peer dependency, imported only when this is given.
+   */
+  readonly metrics?: MetricsRegistry;
+  /**
+   * One structured line per decision through `logger`, in pino's shape (fields, then message):
+   * `"off"` (default), `"denials"` or `"all"`. Bounded per code: 50 lines per 10 s, then a summary line.
+   */
+  readonly logDecisions?: DecisionLogMode;
+  /**
    * The advisory file the start-up check of the socket.io stack reads (a newer one than the data
    * shipped with sockguard, in the same format), or `false` to skip the check.
    */
@@ -58,6 +78,23 @@ export interface SockguardOptions {
    * delivered, logged and reported) or `off` (not checked).
    */
   readonly emits?: EmitMode;
+  /**
+   * A node-redis or ioredis client the app already has: revocations and budgets are shared by every
+   * node through it, and `status()` lists the fleet (docs/cluster.md).
+   */
+  readonly redis?: RedisClientLike;
+  /** With `redis`: how often this node writes its status entry (ms, default 5000); it expires after three. */
+  readonly heartbeatMs?: number;
+}
+
+/** What {@link Guard.status} says. */
+export interface GuardStatus {
+  /** The version of the policy this node enforces. */
+  readonly version: string;
+  /** Live sockets this node's guard admitted. */
+  readonly sockets: number;
+  /** With `redis`: every node of the fleet as read at this node's last heartbeat. */
+  readonly nodes?: readonly NodeStatus[];
 }
 
 /** A new policy is in force. */
@@ -97,6 +134,14 @@ export interface Guard extends EventEmitter<GuardEvents> {
    * const { disconnected } = await guard.revoke({ sub: "user-42" });
    */
   revoke(target: RevocationTarget): Promise<RevocationResult>;
+  /**
+   * This node's policy version and live sockets and, with `redis`, every live node's: a deploy has
+   * converged when every node lists the same version.
+   *
+   * @example
+   * const stale = guard.status().nodes?.filter((node) => node.version !== guard.version);
+   */
+  status(): GuardStatus;
   /** Re-reads the policy now; a policy with errors leaves the current one in force (and emits `reloadFailed`). */
   reload(): Promise<ReloadOutcome>;
   /** Stops watching and releases timers; the policy in force keeps being enforced and sockets are left alone. */
@@ -149,7 +194,9 @@ export function refuseUnguardableSetup(io: Server): void {
 }
 
 /**
- * The guard of one Socket.IO server. Constructing it registers every hook, with `first` in force.
+ * The guard of one Socket.IO server. Constructing it registers every hook, with `first` in force
+ * (and its certificate served); it throws a {@link PolicyLoadError} when `first` cannot be served
+ * on the server (`connection.tls` on a plain HTTP server).
  *
  * @example
  * const guard = new SockguardGuard(io, { logger: console }, compiled, context);
@@ -160,25 +207,38 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   readonly #ctx: GuardContext;
   readonly #compileContext: CompileContext & { readonly remoteKeySets: { close(): void } };
   readonly #engineOptions: EngineOptions;
+  readonly #servedCertificate: ServedCertificate;
   readonly #logger: Logger;
+  readonly #cluster: ClusterLink | undefined;
+  readonly #observer: GuardObserver;
   #follower: PolicyFollower | undefined;
   #closed = false;
 
   constructor(
     io: Server,
-    options: Pick<SockguardOptions, "logger" | "decisions" | "emits">,
+    options: Pick<SockguardOptions, "logger" | "decisions" | "emits" | "redis" | "heartbeatMs">,
     first: CompiledPolicy,
     compileContext: CompileContext & { readonly remoteKeySets: { close(): void } },
+    observer: GuardObserver = INERT_OBSERVER,
   ) {
     super();
     this.#compileContext = compileContext;
-    this.#logger = options.logger ?? defaultLogger;
+    this.#logger = options.logger ?? consoleLogger;
+    this.#servedCertificate = new ServedCertificate(io, this.#logger);
+    const refused = this.#servedCertificate.apply(first);
+    if (refused.length > 0) throw new PolicyLoadError(refused);
     this.#holder = { current: first };
+    this.#observer = observer;
     const reportAllows = options.decisions === "all";
+    const listening = (): boolean => this.listenerCount("decision") > 0;
     const decisions: DecisionSink = {
-      wantsDenials: () => this.listenerCount("decision") > 0,
-      wantsAllows: () => reportAllows && this.listenerCount("decision") > 0,
+      wantsDenials: () => observer.wantsDenials || listening(),
+      wantsAllows: () => observer.wantsAllows || (reportAllows && listening()),
+      countAllowedEvent: (namespace, event) =>
+        !(reportAllows && listening()) && observer.countAllowedEvent(namespace, event),
       report: (decision) => {
+        observer.decision(decision, this.#holder.current);
+        if (decision.allowed && !reportAllows) return;
         try {
           this.emit("decision", decision);
         } catch (error) {
@@ -186,17 +246,33 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
         }
       },
     };
+    this.#cluster =
+      options.redis && linkToFleet(io, options.redis, options.heartbeatMs, this.#logger, () => this.#ctx);
     this.#ctx = {
       io,
       holder: this.#holder,
       states: new WeakMap<object, SocketState>(),
       decisions,
       logger: this.#logger,
-      revocations: new MemoryRevocationStore(),
+      revocations: this.#cluster?.revocations ?? new MemoryRevocationStore(),
+      budgets: new GuardBudgets(
+        budgetStoresFor(
+          options.redis,
+          observer.storeOutageReporter({
+            outage: () =>
+              this.#logger.warn(
+                "sockguard: Redis is unreachable; budgets are counted on this node until it is back",
+              ),
+            recovered: () => this.#logger.info("sockguard: Redis is back; budgets are shared again"),
+          }),
+        ),
+      ),
       emits: options.emits ?? "warn",
     };
     this.#engineOptions = new EngineOptions(io, this.#logger);
     this.#engineOptions.apply(first);
+    observer.policyInForce(first);
+    observer.watchSockets(() => concreteNamespaces(io));
     warmIssuerKeys(first.auth);
     this.#installEngineGuard(io);
     guardNamespaces(this.#ctx);
@@ -213,6 +289,15 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     return this.#logger;
   }
 
+  /** With `redis`: loads the fleet's revocations (for a bounded time) and joins the fleet's registry. */
+  async joinFleet(): Promise<void> {
+    if (this.#cluster && !(await this.#cluster.start())) {
+      this.#logger.warn(
+        "sockguard: Redis did not answer at start: connects with a token wait for the fleet's revocations and are refused until they load",
+      );
+    }
+  }
+
   /** Sets where {@link reload} gets new policies from. */
   follow(follower: PolicyFollower): void {
     this.#follower = follower;
@@ -225,12 +310,16 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
    */
   swapPolicy(compiled: CompiledPolicy): void {
     this.#holder.current = compiled;
+    // Limits the new policy keeps keep their counters; the others are forgotten.
+    this.#ctx.budgets.retain(compiled.rateLimitIds);
+    this.#observer.policyInForce(compiled);
     const closing = recheckLiveSockets(this.#ctx, compiled);
     this.#engineOptions.apply(compiled, closing);
     warmIssuerKeys(compiled.auth);
     forEachGuardedSocket(this.#ctx, (socket, state) =>
       watchTokenExpiry(this.#ctx, socket, state, compiled.auth),
     );
+    void this.#cluster?.heartbeat();
   }
 
   /**
@@ -241,6 +330,8 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   applyLoadResult(result: PolicyLoadResult): ReloadOutcome {
     const outcome = compileLoaded(result, this.#compileContext);
     if (!outcome.ok) return { ok: false, diagnostics: outcome.diagnostics };
+    const refused = this.#servedCertificate.apply(outcome.compiled);
+    if (refused.length > 0) return { ok: false, diagnostics: [...result.diagnostics, ...refused] };
     const changed = outcome.compiled.version !== this.#holder.current.version;
     this.swapPolicy(outcome.compiled);
     return { ok: true, version: outcome.compiled.version, changed };
@@ -261,35 +352,51 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const disconnected = disconnectMatching(this.#ctx, "revoked", "revoke", (_socket, state) =>
-      isRevokedBy([entry], state.identity, now),
-    );
-    return Promise.resolve(recorded).then(() => ({ disconnected, nodes: 1 }));
+    const disconnected = disconnectRevoked(this.#ctx, [entry]);
+    const cluster = this.#cluster;
+    return Promise.resolve(recorded).then(async () => {
+      // Written to Redis first: a node that misses the broadcast finds the entry there.
+      const remote = cluster ? await cluster.broadcast(entry) : { disconnected: 0, answered: 0 };
+      return { disconnected: disconnected + remote.disconnected, nodes: 1 + remote.answered };
+    });
+  }
+
+  status(): GuardStatus {
+    const local = { version: this.version, sockets: countGuardedSockets(this.#ctx) };
+    return this.#cluster ? { ...local, nodes: this.#cluster.nodes } : local;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#follower?.close();
+    await this.#cluster?.close();
     forEachGuardedSocket(this.#ctx, (_socket, state) => {
       state.expiry?.cancel();
       state.expiry = undefined;
     });
     this.#compileContext.remoteKeySets.close();
+    this.#observer.close();
   }
 
   /** Engine middleware on the engine that exists, or on the one `attach()`/`listen()` creates later. */
   #installEngineGuard(io: Server): void {
     const middleware = createHandshakeGuard(this.#ctx);
+    const budgets = this.#ctx.budgets;
     const install = (engine: GuardedEngine): void => {
       engine.use(middleware);
       // engine.io emits `connection` before the connection can receive a message: every packet is measured.
       engine.on("connection", measureConnection);
+      // A connection place its handshake took is freed when the connection closes.
+      engine.on("connection", (conn) => budgets.bindConnection(conn));
     };
     const existing = (io as unknown as { engine?: GuardedEngine }).engine;
     if (existing) return install(existing);
     const bind = io.bind;
     io.bind = (engine: GuardedEngine) => {
+      // attach() has set io.httpServer: a policy that cannot be served on it stops the start here.
+      const refused = this.#servedCertificate.apply(this.#holder.current);
+      if (refused.length > 0) throw new PolicyLoadError(refused);
       bind.call(io, engine);
       install(engine);
       this.#engineOptions.engineAttached();
@@ -307,13 +414,3 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     }
   }
 }
-
-/**
- * Without a `logger` option: a load or reload is one `info` line on stdout (console.info); what
- * needs attention goes to stderr. Decisions are never logged here: they are `decision` events.
- */
-const defaultLogger: Logger = {
-  info: (message) => console.info(message),
-  warn: (message) => console.warn(message),
-  error: (message) => console.error(message),
-};

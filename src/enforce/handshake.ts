@@ -34,7 +34,30 @@ export type EngineMiddleware = (
 /** What the checks read from a request. */
 export interface HandshakeRequest {
   readonly headers: IncomingMessage["headers"];
-  readonly socket: { readonly remoteAddress?: string; readonly encrypted?: boolean };
+  readonly socket: {
+    readonly remoteAddress?: string;
+    readonly encrypted?: boolean;
+    /** A TLS socket's negotiated protocol (`TLSv1.3`); null once the socket is closed. */
+    getProtocol?(): string | null;
+  };
+}
+
+/** The protocol each request's TLS connection negotiated, kept past the socket's close (a polling session's first connection). */
+const negotiatedProtocols = new WeakMap<HandshakeRequest, string>();
+
+/**
+ * The TLS protocol the request's own connection negotiated (`TLSv1.2`, `TLSv1.3`), remembered for
+ * the request once read; undefined when it did not come over TLS.
+ *
+ * @example
+ * tlsProtocolOf(req); // "TLSv1.3" on an https server
+ */
+export function tlsProtocolOf(req: HandshakeRequest): string | undefined {
+  const known = negotiatedProtocols.get(req);
+  if (known !== undefined || req.socket.encrypted !== true) return known;
+  const protocol = req.socket.getProtocol?.() ?? undefined;
+  if (protocol !== undefined) negotiatedProtocols.set(req, protocol);
+  return protocol;
 }
 
 /** The JSON body of a refused request, per code, serialised once. */
@@ -44,8 +67,8 @@ const REFUSAL_BODIES = Object.fromEntries(
 
 /**
  * The facts decide/ reads from one handshake or upgrade request: its headers, `transport` query
- * value, whether engine.io handles it as a new handshake, and whether it came over TLS (or from a
- * trusted proxy that says so).
+ * value, whether engine.io handles it as a new handshake, whether it came over TLS (or from a
+ * trusted proxy that says so), and the TLS protocol its connection negotiated.
  *
  * @example
  * decideHandshake(policy, handshakeFacts(policy.connection, req, "websocket", true)).code; // "origin_not_allowed" for a foreign Origin
@@ -65,7 +88,12 @@ export function handshakeFacts(
     transport,
     firstRequest,
     secure: isSecureRequest(connection, req),
+    ...optionalProtocol(tlsProtocolOf(req)),
   };
+}
+
+function optionalProtocol(tlsProtocol: string | undefined): { tlsProtocol?: string } {
+  return tlsProtocol === undefined ? {} : { tlsProtocol };
 }
 
 /**

@@ -8,6 +8,7 @@
 import type { Namespace, Socket } from "socket.io";
 import { SockguardDenial, type DenialCode, type PayloadErrorDetail, type Rule } from "../decisions.js";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 import { authenticate } from "./authenticate.js";
 import { connectHandshakeFacts, connectOriginAllowed } from "./connect-origin.js";
 import type { GuardContext } from "./context.js";
@@ -57,7 +58,7 @@ function putFirst(namespace: Namespace, middleware: NamespaceMiddleware): void {
 
 function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => void): void {
   const policy = ctx.holder.current;
-  const namespace = policy.namespaces.get(socket.nsp.name);
+  const namespace = findNamespace(policy, socket.nsp.name)?.namespace;
   if (!namespace) return refuseConnect(ctx, policy, socket, next, "namespace_not_allowed");
   if (!connectOriginAllowed(policy, namespace, socket))
     return refuseConnect(ctx, policy, socket, next, "origin_not_allowed");
@@ -85,6 +86,7 @@ function admit(
   identity: Identity | undefined,
 ): void {
   const state = createSocketState(identity);
+  state.admittedTo = findNamespace(policy, socket.nsp.name)?.namespace.name;
   ctx.states.set(socket, state);
   publishIdentity(socket, identity);
   guardSocketEvents(ctx, socket);

@@ -12,6 +12,7 @@
 import type { Socket } from "socket.io";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { REAUTH_EVENT } from "../policy/reserved-events.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 import { verifyReauthToken } from "./authenticate.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
@@ -56,7 +57,7 @@ function judgeReauth(
   ack: Ack,
 ): void {
   const policy = ctx.holder.current;
-  const namespace = policy.namespaces.get(socket.nsp.name);
+  const namespace = findNamespace(policy, socket.nsp.name);
   const current = state.identity;
   const payload = args[0];
   if (!namespace || !current || args.length !== 1 || typeof payload !== "object" || payload === null) {

@@ -1,17 +1,19 @@
 /**
- * Live sockets against a new policy, and `guard.revoke`: each admitted socket whose connection
- * (origin, transport, TLS), namespace, issuer or claims the policy no longer accepts is told why and
+ * Live sockets against a new policy, and `guard.revoke`: each admitted socket that the new policy
+ * no longer admits (decide/'s {@link decideLiveSocket}: its connection's origin, transport or TLS,
+ * its namespace, issuer or claims) is told why and
  * disconnected (DISCONNECT, so the client sees `io server disconnect` and does not reconnect on its
  * own); a refused connection is closed after that.
  */
 import type { Socket } from "socket.io";
-import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
-import type { DenialCode } from "../decisions.js";
+import type { CompiledPolicy } from "../compile/types.js";
+import { decideLiveSocket, refusesConnection, type LiveSocketFacts } from "../decide/live-socket.js";
+import { ALLOWED } from "../decide/verdict.js";
+import type { DenialCode, Rule } from "../decisions.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { closeConnectionsWithDenial, disconnectWithDenial, type ClosingConnections } from "./feedback.js";
-import { connectOriginAllowed, handshakeRequestOf } from "./connect-origin.js";
-import { isSecureRequest } from "./handshake.js";
+import { connectHandshakeFacts } from "./connect-origin.js";
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 
@@ -35,42 +37,6 @@ export function forEachGuardedSocket(
 }
 
 /**
- * True when `policy` would still admit a socket of namespace `name` holding `identity` (undefined:
- * anonymous): by its issuer (name and `iss`) and claims. The token itself is not kept, so a change
- * of an issuer's keys or audience is not seen here (`guard.revoke` reaches those sockets).
- */
-export function stillAdmits(policy: CompiledPolicy, name: string, identity: Identity | undefined): boolean {
-  const namespace: CompiledNamespace | undefined = policy.namespaces.get(name);
-  if (!namespace) return false;
-  if (namespace.auth === "none") return true;
-  if (!identity) return namespace.auth === "optional" && namespace.require === undefined;
-  if (!namespace.issuers.has(identity.issuer)) return false;
-  // The issuer of that name must still expect the token's `iss`: one re-pointed elsewhere refuses it.
-  if (policy.auth.issuers.get(identity.issuer)?.iss !== identity.iss) return false;
-  return namespace.require === undefined || namespace.require(identity.claims);
-}
-
-/**
- * True when `connection` would still admit the connection `socket` came over into `namespace`: the
- * origin and TLS of its handshake request (as the handshake judged them, trusted proxies included,
- * and a missing Origin only where the connection or the namespace allows it), and the transport it
- * uses now (a session that upgraded to WebSocket is judged on WebSocket).
- *
- * @example
- * if (!connectionStillAdmits(policy, policy.namespaces.get(socket.nsp.name), socket)) disconnectWithDenial(socket, "policy_changed");
- */
-export function connectionStillAdmits(
-  policy: CompiledPolicy,
-  namespace: CompiledNamespace | undefined,
-  socket: Socket,
-): boolean {
-  const connection = policy.connection;
-  if (!connectOriginAllowed(policy, namespace, socket)) return false;
-  if (!(connection.transports as ReadonlySet<string>).has(socket.conn.transport.name)) return false;
-  return !connection.requireTls || isSecureRequest(connection, handshakeRequestOf(socket));
-}
-
-/**
  * Disconnects, with `policy_changed`, every admitted socket that `policy` no longer admits. A socket
  * whose connection (origin, transport, TLS) is refused has its whole Engine.IO connection closed
  * once the notice and DISCONNECT have gone out: nothing else may reach the server over it. Returns
@@ -83,28 +49,44 @@ export function connectionStillAdmits(
 export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): ClosingConnections {
   const refusedConnections = new Set<Socket["client"]>();
   disconnectMatching(ctx, "policy_changed", "recheck", (socket, state) => {
-    if (connectionStillAdmits(policy, policy.namespaces.get(socket.nsp.name), socket))
-      return !stillAdmits(policy, socket.nsp.name, state.identity);
-    refusedConnections.add(socket.client);
-    return true;
+    const verdict = decideLiveSocket(policy, liveSocketFacts(policy, socket, state));
+    if (verdict === ALLOWED) return undefined;
+    if (refusesConnection(verdict)) refusedConnections.add(socket.client);
+    return verdict.rule ?? null;
   });
   return closeConnectionsWithDenial(refusedConnections, "policy_changed");
 }
 
+/** What the guard kept of `socket`, as {@link decideLiveSocket} reads it. */
+export function liveSocketFacts(policy: CompiledPolicy, socket: Socket, state: SocketState): LiveSocketFacts {
+  return {
+    namespace: socket.nsp.name,
+    handshake: connectHandshakeFacts(policy.connection, socket),
+    transport: socket.conn.transport.name,
+    identity: state.identity,
+  };
+}
+
 /**
- * Disconnects, with `code`, every admitted socket for which `matches` holds, reporting a decision
- * for each. Returns how many were disconnected.
+ * Disconnects, with `code`, every admitted socket that `matches`, reporting a decision for each.
+ * `matches` answers false or undefined to keep the socket, and true, null or the rule that refused
+ * it (carried by the decision) to disconnect it. Returns how many were disconnected.
  */
 export function disconnectMatching(
   ctx: GuardContext,
   code: DenialCode,
   stage: "recheck" | "revoke" | "expiry",
-  matches: (socket: Socket, state: SocketState) => boolean,
+  matches: (socket: Socket, state: SocketState) => Rule | boolean | null | undefined,
 ): number {
   let count = 0;
   forEachGuardedSocket(ctx, (socket, state) => {
-    if (!socket.connected || !matches(socket, state)) return;
-    if (ctx.decisions.wantsDenials()) ctx.decisions.report(socketDecision(ctx, socket, code, stage));
+    if (!socket.connected) return;
+    const refused = matches(socket, state);
+    if (refused === false || refused === undefined) return;
+    if (ctx.decisions.wantsDenials()) {
+      const parts = typeof refused === "object" && refused !== null ? { rule: refused } : {};
+      ctx.decisions.report(socketDecision(ctx, socket, code, stage, parts));
+    }
     disconnectWithDenial(socket, code);
     count += 1;
   });

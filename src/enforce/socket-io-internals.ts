@@ -37,6 +37,12 @@ interface SocketInternals {
   onevent(packet: DecodedPacket): void;
   /** The callback that answers the client's acknowledgement `id`. */
   ack(id: number): (...args: unknown[]) => void;
+  /**
+   * Leaves the socket's rooms and removes it from its namespace. Socket.IO calls it once on every
+   * way a socket ends: a connect refused by middleware, a connection closed before the connect
+   * completed, and every disconnect.
+   */
+  _cleanup(): void;
 }
 
 interface ClientInternals {
@@ -113,6 +119,28 @@ export function onAdapterRebuilt(namespace: Namespace, rebuilt: () => void): voi
 /** The callback answering acknowledgement `id` on `socket`. */
 export function ackCallback(socket: Socket, id: number): (...args: unknown[]) => void {
   return (socket as unknown as SocketInternals).ack(id);
+}
+
+/**
+ * Runs `release` once when `socket` ends, whichever way: Socket.IO emits no event for a connect
+ * refused by a later middleware or abandoned before it completed, but calls `_cleanup` on every end.
+ */
+export function onSocketCleanup(socket: Socket, release: () => void): void {
+  const internals = socket as unknown as SocketInternals;
+  const cleanup = internals._cleanup;
+  let released = false;
+  internals._cleanup = function cleanupAndRelease(this: Socket) {
+    if (!released) {
+      released = true;
+      release();
+    }
+    return cleanup.call(this);
+  };
+}
+
+/** The id of the Engine.IO connection `socket` came over (engine.io's `sid`; private in its types). */
+export function connectionId(socket: Socket): string {
+  return (socket.conn as unknown as { readonly id: string }).id;
 }
 
 /** The decoder of the client (one engine.io connection) behind `socket`. */

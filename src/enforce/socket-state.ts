@@ -14,6 +14,11 @@ export interface SocketState {
   expiry?: ScheduledCall;
   /** When (ms since the epoch) the socket's last `sockguard:reauth` was judged; -Infinity before the first. */
   lastReauthAt: number;
+  /**
+   * The policy's key of the namespace the socket was admitted to (the pattern, for a dynamic one):
+   * what its decisions name once a reload has removed that key.
+   */
+  admittedTo?: string;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Reads the key files issuers name (`jwksFile`, `publicKeyFile`), relative to the policy's
- * directory, so that compiling never touches the disk and a watcher knows to follow them. A file
- * that cannot be read is reported at the value that names it, and still logged.
+ * Reads the key files a policy names (an issuer's `jwksFile` and `publicKeyFile`, and
+ * `connection.tls`'s `certFile`, `keyFile` and `caFile`), relative to the policy's directory, so
+ * that compiling never touches the disk and a watcher knows to follow them. A file that cannot be
+ * read is reported at the value that names it, and still logged.
  */
 import { resolve } from "node:path";
 import type { Policy } from "./types.js";
@@ -12,6 +13,17 @@ import { readSourceFile } from "./read-source.js";
 
 /** The key-file properties of an issuer. */
 export const KEY_FILE_PROPERTIES = ["jwksFile", "publicKeyFile"] as const;
+/** The file properties of `connection.tls`. */
+export const TLS_FILE_PROPERTIES = ["certFile", "keyFile", "caFile"] as const;
+
+/** One key file as the policy names it. */
+interface KeyFileSite {
+  /** Where the path is written. */
+  readonly pointer: string;
+  readonly property: string;
+  /** The path as written. */
+  readonly written: string;
+}
 
 /**
  * Reads every key file of `policy`; returns their text by absolute path.
@@ -27,21 +39,34 @@ export async function readKeyFiles(
   fileLog: FileLog,
 ): Promise<Map<string, string>> {
   const contents = new Map<string, string>();
-  for (const [name, issuer] of Object.entries(policy.auth?.issuers ?? {})) {
-    for (const property of KEY_FILE_PROPERTIES) {
-      const written = issuer[property];
-      if (written === undefined) continue;
-      const path = resolve(baseDir, written);
-      if (contents.has(path) || fileLog.has(path)) continue;
-      const read = await readSourceFile(path);
-      fileLog.record(path, read.bytes);
-      if (read.ok) {
-        contents.set(path, read.text);
-      } else {
-        const pointer = childPointer("/auth/issuers", name, property);
-        diagnostics.report(locator, pointer, `cannot read ${property} ${written}: ${read.problem}`);
-      }
+  for (const { pointer, property, written } of keyFileSites(policy)) {
+    const path = resolve(baseDir, written);
+    if (contents.has(path) || fileLog.has(path)) continue;
+    const read = await readSourceFile(path);
+    fileLog.record(path, read.bytes);
+    if (read.ok) {
+      contents.set(path, read.text);
+    } else {
+      diagnostics.report(locator, pointer, `cannot read ${property} ${written}: ${read.problem}`);
     }
   }
   return contents;
+}
+
+function keyFileSites(policy: Policy): KeyFileSite[] {
+  const sites: KeyFileSite[] = [];
+  for (const [name, issuer] of Object.entries(policy.auth?.issuers ?? {})) {
+    for (const property of KEY_FILE_PROPERTIES) {
+      const written = issuer[property];
+      if (written !== undefined)
+        sites.push({ pointer: childPointer("/auth/issuers", name, property), property, written });
+    }
+  }
+  const tls = policy.connection?.tls;
+  for (const property of TLS_FILE_PROPERTIES) {
+    const written = tls?.[property];
+    if (written !== undefined)
+      sites.push({ pointer: childPointer("/connection/tls", property), property, written });
+  }
+  return sites;
 }

@@ -1,7 +1,7 @@
 /**
  * Loading a policy: read the file (or take the object), parse it with positions, expand
  * environment values, check it against the policy schema, follow its schema `$ref`s, read its key
- * files, run the semantic checks, and check every event schema as the guard will compile it.
+ * files (issuers' keys, the TLS certificate and key), run the semantic checks, and check every event schema as the guard will compile it.
  *
  * file → parse → env → structure → refs and key files → semantics → event schemas → result
  *
@@ -24,10 +24,12 @@ import { resolveSchemaRefs } from "./refs.js";
 import { readKeyFiles } from "./key-files.js";
 import { checkBudgets } from "./check-budgets.js";
 import { checkConnection } from "./check-connection.js";
+import { checkTls } from "./check-tls.js";
 import { checkAuth } from "./check-auth.js";
 import { checkNamespaces } from "./check-namespaces.js";
 import { policySchemaSites } from "./schema-sites.js";
 import { checkEventSchemas } from "./check-event-schemas.js";
+import { checkNamespacePatterns } from "./check-namespace-patterns.js";
 import { objectLocator, type SourceLocator } from "./positions.js";
 import { readDocument } from "./read-document.js";
 import { displayPath } from "./display-path.js";
@@ -149,8 +151,13 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
   const keyFiles = await readKeyFiles(policy, baseDir, locator, diagnostics, fileLog);
 
   checkConnection(policy, report);
+  checkTls(policy, keyFiles, baseDir, report);
   checkAuth(policy, keyFiles, baseDir, report);
   checkNamespaces(parts, report);
+  checkNamespacePatterns(policy, report, (pointer) => {
+    const { line, col } = locator.locate(pointer, "key");
+    return line > 0 ? `line ${line}, column ${col}` : pointer;
+  });
   checkBudgets(policy, report);
   checkEventSchemas({
     sites,

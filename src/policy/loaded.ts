@@ -14,7 +14,10 @@ export interface PolicyResources {
    * once every entry here is added with `ajv.addSchema(schema)`.
    */
   readonly schemas: ReadonlyMap<string, JsonObject>;
-  /** Contents of `jwksFile` and `publicKeyFile` files, keyed by the absolute path they resolve to. */
+  /**
+   * Contents of key files, keyed by the absolute path they resolve to: issuers' `jwksFile` and
+   * `publicKeyFile`, and `connection.tls`'s `certFile`, `keyFile` and `caFile`.
+   */
   readonly keyFiles: ReadonlyMap<string, string>;
   /** The directory relative paths in the policy resolve against (the policy file's, or the cwd for an object). */
   readonly baseDir: string;

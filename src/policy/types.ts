@@ -38,6 +38,23 @@ export type ClaimsRequirement = Record<string, ClaimRequirement>;
 /** Whose budget a rate limit spends: the verified subject (default), the client address, or the socket. */
 export type RateLimitKey = "subject" | "address" | "socket";
 
+/** A TLS protocol version `connection.tls.minVersion` can demand. */
+export type TlsVersion = "TLSv1.2" | "TLSv1.3";
+
+/**
+ * `connection.tls`: the certificate the guard serves on the app's https (or http2 secure) server,
+ * read and watched with the policy, and the oldest TLS version a connection may have negotiated.
+ */
+export interface TlsPolicy {
+  /** PEM certificate chain, leaf first; needs `keyFile`. */
+  certFile?: string;
+  /** PEM private key of the certificate (unencrypted); needs `certFile`. */
+  keyFile?: string;
+  /** PEM CA certificates: client certificates are verified against them, and the served chain is completed from them. */
+  caFile?: string;
+  minVersion?: TlsVersion;
+}
+
 /** A rate limit: `COUNT/DURATION` (counted per subject), or `{ rate, by }`. */
 export type RateLimitPolicy = string | { rate: string; by?: RateLimitKey };
 
@@ -55,6 +72,7 @@ export interface ConnectionPolicy {
   rateLimit?: string;
   /** Concurrent Engine.IO connections per client address. */
   maxConnections?: number;
+  tls?: TlsPolicy;
 }
 
 export interface IssuerPolicy {

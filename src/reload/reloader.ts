@@ -34,6 +34,13 @@ export interface PolicyReloaderOptions {
   readonly debounceMs?: number;
   /** Receives one line per reload, failed reload and watch error. Nothing is logged without one. */
   readonly logger?: ReloadLogger;
+  /**
+   * Told how each pass after `start()` that loaded the policy ended: `applied` (a new version is
+   * in force; with the seconds from the start of the pass until `apply` returned), `unchanged` (it
+   * loaded to the version in force, applied again or not) or `failed` (reported, as
+   * `reloadFailed` is: a repeat of the same failure is not).
+   */
+  readonly onPassEnd?: (result: "applied" | "unchanged" | "failed", seconds: number) => void;
 }
 
 /** A new policy is in force. */
@@ -93,6 +100,8 @@ interface PassContext {
   readonly files: readonly string[];
   /** The files' bytes just after the load (see `contentKey`). */
   readonly contentRead: string;
+  /** `performance.now()` when the pass began. */
+  readonly startedAt: number;
 }
 
 /**
@@ -129,6 +138,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   readonly #watch: boolean;
   readonly #debounceMs: number | undefined;
   readonly #logger: ReloadLogger | undefined;
+  readonly #onPassEnd: PolicyReloaderOptions["onPassEnd"];
   #watcher: PolicyFileWatcher | undefined;
   /** The files watched now: the policy first, then what the last load read or looked for. */
   #files: readonly string[];
@@ -155,6 +165,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     this.#watch = options.watch ?? true;
     this.#debounceMs = options.debounceMs;
     this.#logger = options.logger;
+    this.#onPassEnd = options.onPassEnd;
     this.#files = [this.#path];
   }
 
@@ -290,6 +301,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   }
 
   async #pass(request: PassRequest, initial: boolean): Promise<ReloadOutcome> {
+    const startedAt = performance.now();
     const before = await fingerprintFiles(this.#files);
     if (!request.mustLoad && this.#loadedContent !== undefined && sameContent(before, this.#loadedContent)) {
       return { status: "unchanged", version: this.#appliedVersion };
@@ -314,7 +326,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
       if (this.#starting) this.#confirmation = confirmation;
     }
 
-    const pass: PassContext = { request, initial, files, contentRead: contentKey(after) };
+    const pass: PassContext = { request, initial, files, contentRead: contentKey(after), startedAt };
     if ("thrown" in loaded) return this.#fail([loaded.thrown], pass);
     const result = loaded.result;
     // No policy without errors breaks the loader's contract (an empty file parsed to null, say):
@@ -333,6 +345,8 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
         this.#lastFailure = undefined;
         this.#succeed({ version: result.version, files, warnings: loadWarnings }, "restored", initial);
       }
+      // A confirming load re-reads what an earlier pass already counted.
+      if (!initial && request !== CONFIRM_EARLIER_READ) this.#passEnded("unchanged", pass);
       return { status: "unchanged", version: this.#appliedVersion };
     }
 
@@ -346,6 +360,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     if (applied.diagnostics !== undefined && hasErrors(applied.diagnostics)) {
       return this.#fail(applied.diagnostics, pass);
     }
+    const changed = result.version !== this.#appliedVersion;
     this.#appliedVersion = result.version;
     this.#lastFailure = undefined;
     const event: PolicyReloadedEvent = {
@@ -353,6 +368,8 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
       files,
       warnings: [...loadWarnings, ...(applied.warnings ?? [])],
     };
+    // A forced reload of the version in force applies it again, but changes nothing in force.
+    if (!initial) this.#passEnded(changed ? "applied" : "unchanged", pass);
     this.#succeed(event, initial ? "loaded" : "reloaded", initial);
     return { status: "applied", ...event };
   }
@@ -380,6 +397,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     const repeated = failure === this.#lastFailure && !pass.request.reapply;
     this.#lastFailure = failure;
     if (!pass.initial && !repeated) {
+      this.#passEnded("failed", pass);
       this.#log("error", describeReloadFailure(diagnostics));
       this.#emitSafely("reloadFailed", event);
     }
@@ -403,6 +421,14 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     } catch (error) {
       // A listener's bug must not stop the reload cycle.
       this.#log("error", `sockguard: a ${args[0]} listener threw: ${firstLine(error)}`);
+    }
+  }
+
+  #passEnded(result: "applied" | "unchanged" | "failed", pass: PassContext): void {
+    try {
+      this.#onPassEnd?.(result, (performance.now() - pass.startedAt) / 1000);
+    } catch {
+      // Counting a pass must not stop the reload cycle.
     }
   }
 

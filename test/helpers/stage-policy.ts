@@ -36,6 +36,7 @@ export function handBuiltNamespace(
     ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
     unknownEvents: "reject",
     events: new Map(),
+    eventBudgets: [],
     rules,
   };
 }
@@ -54,5 +55,6 @@ export function policyWith(namespace: CompiledNamespace, auth: CompiledAuth): Co
     auth,
     namespaces: new Map([[namespace.name, namespace]]),
     rules: policyRules(unlocatedRules(), auth),
+    rateLimitIds: new Set(),
   };
 }

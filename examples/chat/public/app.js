@@ -187,3 +187,33 @@ element("composer").addEventListener("submit", (event) => {
 });
 
 element("text").addEventListener("input", (event) => sendTyping(event.target.value !== ""));
+
+// The guard's latest decisions, from the demo server, refreshed every second while the page is open.
+const DECISIONS_REFRESH_MS = 1000;
+
+function showDecisions(decisions) {
+  const rows = decisions.map((decision) => {
+    const row = document.createElement("tr");
+    row.dataset.code = decision.code;
+    row.className = decision.allowed ? "allowed" : "refused";
+    for (const value of [decision.code, decision.namespace, decision.event, decision.rule]) {
+      const cell = document.createElement("td");
+      cell.textContent = value;
+      row.append(cell);
+    }
+    return row;
+  });
+  element("decisions").replaceChildren(...rows);
+}
+
+async function refreshDecisions() {
+  try {
+    const response = await fetch("/guard/decisions", { cache: "no-store" });
+    if (response.ok) showDecisions((await response.json()).decisions);
+  } catch {
+    // The demo server stopped or restarts: keep the last rows and try again.
+  }
+  setTimeout(refreshDecisions, DECISIONS_REFRESH_MS);
+}
+
+refreshDecisions();

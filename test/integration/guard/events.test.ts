@@ -253,7 +253,7 @@ describe("guard: events", () => {
     assert.equal(appMiddlewareRan, false);
     assert.deepEqual(
       decisions.map((d) => [d.code, d.stage, d.namespace]),
-      [["namespace_not_allowed", "connect", "/admin"]],
+      [["namespace_not_allowed", "connect", undefined]],
     );
   });
 

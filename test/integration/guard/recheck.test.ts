@@ -68,9 +68,14 @@ describe("guard: recheck of live sockets after a reload", () => {
 
   /**
    * Exactly `gone` were told policy_changed, then disconnected, each with a policy_changed decision
-   * at the recheck stage; every socket in `kept` was told nothing and still answers.
+   * at the recheck stage naming the policy key that refused it (`rulePath`); every socket in `kept`
+   * was told nothing and still answers.
    */
-  async function assertRecheck(gone: readonly Watched[], kept: readonly Watched[]): Promise<void> {
+  async function assertRecheck(
+    gone: readonly Watched[],
+    kept: readonly Watched[],
+    rulePath: string | ((w: Watched) => string),
+  ): Promise<void> {
     await waitUntil(() => gone.every((w) => w.log.length >= 2), 3000, "the disconnects");
     for (const w of gone) assert.deepEqual(w.log, POLICY_CHANGED_THEN_DISCONNECT, `socket of ${w.namespace}`);
     for (const w of kept) {
@@ -81,6 +86,11 @@ describe("guard: recheck of live sockets after a reload", () => {
     assert.deepEqual(
       decisions.map((d) => [d.code, d.stage, d.namespace ?? "", d.socketId ?? ""]).sort(byId),
       gone.map((w) => ["policy_changed", "recheck", w.namespace, w.id]).sort(byId),
+    );
+    const pathOf = typeof rulePath === "string" ? () => rulePath : rulePath;
+    assert.deepEqual(
+      decisions.map((d) => [d.socketId ?? "", d.rule?.path ?? ""]).sort(byId),
+      gone.map((w) => [w.id, pathOf(w)]).sort(byId),
     );
   }
 
@@ -100,7 +110,7 @@ describe("guard: recheck of live sockets after a reload", () => {
       from(SITE_B, "polling"),
     ]);
     await reloadWith(withOrigins([SITE_A]));
-    await assertRecheck([bWs, bPolling], [aWs, aPolling]);
+    await assertRecheck([bWs, bPolling], [aWs, aPolling], "/connection/origins");
   });
 
   it("removing an issuer from a namespace's issuers disconnects exactly that issuer's sockets there", async () => {
@@ -126,7 +136,7 @@ describe("guard: recheck of live sockets after a reload", () => {
       ),
     ]);
     await reloadWith(withChatIssuers(["services"]));
-    await assertRecheck([chatPartners], [chatServices, staffPartners]);
+    await assertRecheck([chatPartners], [chatServices, staffPartners], "/namespaces/~1chat/issuers");
   });
 
   it("removing an issuer from the policy disconnects exactly its sockets, in every namespace", async () => {
@@ -160,7 +170,11 @@ describe("guard: recheck of live sockets after a reload", () => {
       auth: { issuers: { services: SERVICES_ISSUER } },
       namespaces: namespaces(["services"]),
     });
-    await assertRecheck([chatPartners, staffPartners], [chatServices, staffServices]);
+    await assertRecheck(
+      [chatPartners, staffPartners],
+      [chatServices, staffServices],
+      (w) => `/namespaces/~1${w.namespace.slice(1)}/issuers`,
+    );
   });
 
   it("pointing an issuer at another iss disconnects exactly the sockets holding the old iss's tokens", async () => {
@@ -181,7 +195,7 @@ describe("guard: recheck of live sockets after a reload", () => {
     ]);
     // The same name and secret, another iss: a token carrying the old iss would now be refused.
     await reloadWith(withServicesIss("urn:test:services-next"));
-    await assertRecheck([services], [partners]);
+    await assertRecheck([services], [partners], "/namespaces/~1chat/issuers");
   });
 
   it("tightening a namespace's require disconnects exactly the sockets whose claims no longer hold", async () => {
@@ -203,7 +217,7 @@ describe("guard: recheck of live sockets after a reload", () => {
       as("/news", "reader", { scope: "chat:read" }),
     ]);
     await reloadWith(withRequire({ scope: "chat:read", role: ["admin", "owner"] }));
-    await assertRecheck([reader, writer], [admin, readerOnNews]);
+    await assertRecheck([reader, writer], [admin, readerOnNews], "/namespaces/~1chat/require/role");
   });
 
   it("removing a namespace disconnects exactly its sockets, also one sharing a connection with a kept one", async () => {
@@ -223,7 +237,7 @@ describe("guard: recheck of live sockets after a reload", () => {
     await connected(sharedClient);
     const shared = watch(sharedClient, "/news");
     await reloadWith(withNamespaces(["/chat"]));
-    await assertRecheck([newsWs, newsPolling, shared], [chat]);
+    await assertRecheck([newsWs, newsPolling, shared], [chat], "/namespaces");
   });
 
   it("removing a transport disconnects exactly the sockets using it", async () => {
@@ -238,7 +252,7 @@ describe("guard: recheck of live sockets after a reload", () => {
       connectWatched("/chat", { transports: ["polling"] }),
     ]);
     await reloadWith(withTransports(["polling"]));
-    await assertRecheck([ws], [polling]);
+    await assertRecheck([ws], [polling], "/connection/transports");
   });
 
   it("requiring TLS disconnects exactly the sockets whose handshake was not over TLS", async () => {
@@ -253,7 +267,7 @@ describe("guard: recheck of live sockets after a reload", () => {
       connectWatched("/chat", { transports: ["websocket"] }),
     ]);
     await reloadWith(withTls(true));
-    await assertRecheck([plain], [behindHttps]);
+    await assertRecheck([plain], [behindHttps], "/connection/requireTls");
   });
 
   it("a namespace that stops allowing missing Origin disconnects exactly its sockets that came without one", async () => {
@@ -272,6 +286,6 @@ describe("guard: recheck of live sockets after a reload", () => {
       connectWatched("/jobs", { transports: ["polling"] }),
     ]);
     await reloadWith(withServiceAccess(false));
-    await assertRecheck([serviceBare], [serviceFromSite, jobsBare]);
+    await assertRecheck([serviceBare], [serviceFromSite, jobsBare], "/connection/origins");
   });
 });

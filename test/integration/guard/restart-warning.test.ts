@@ -26,9 +26,9 @@ function collectingLogger(): Logger & { readonly lines: Array<[level: string, me
   const lines: Array<[string, string]> = [];
   return {
     lines,
-    info: (message) => void lines.push(["info", message]),
-    warn: (message) => void lines.push(["warn", message]),
-    error: (message) => void lines.push(["error", message]),
+    info: (message: string) => void lines.push(["info", message]),
+    warn: (message: string) => void lines.push(["warn", message]),
+    error: (message: string) => void lines.push(["error", message]),
   };
 }
 

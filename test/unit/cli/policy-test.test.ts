@@ -73,6 +73,34 @@ tests:
     );
   });
 
+  it("exercises pattern namespaces: a tenant's own namespace, a tenant crossing, an almost-matching name", async () => {
+    const dir = await writePolicyFiles(cleanup, {
+      "tenants.yaml": `version: 1
+connection: { origins: [https://app.example.com] }
+auth:
+  issuers:
+    idp: { issuer: https://idp.example.com/, jwksUri: https://idp.example.com/jwks.json, audience: app, algorithms: [RS256] }
+namespaces:
+  /tenant-{tenant}:
+    require: { tenant_id: "{tenant}" }
+    events:
+      ping: { args: [] }
+`,
+      "tenants.test.yaml": `policy: tenants.yaml
+principals:
+  acme: { issuer: idp, claims: { sub: a, tenant_id: acme } }
+tests:
+  - { name: own tenant, connect: { namespace: /tenant-acme, as: acme }, events: [{ name: ping, args: [], expect: allowed }] }
+  - { name: crossing, connect: { namespace: /tenant-globex, as: acme }, expect: { code: claims_not_satisfied, rule: "tenants.yaml:8" } }
+  - { name: almost, connect: { namespace: /tenant-acme/x, as: acme }, expect: namespace_not_allowed }
+`,
+    });
+    const { status, stdout } = await run(["test", join(dir, "tenants.test.yaml"), "--coverage"], dir);
+    assert.equal(status, 0, stdout);
+    assert.match(stdout, /3 cases: 3 passed, 0 failed/);
+    assert.doesNotMatch(stdout, /\/tenant-\{tenant\} ping/);
+  });
+
   it("checks the deciding line of `expect: { code, rule }`", async () => {
     const dir = await writePolicyFiles(cleanup, {
       "chat.yaml": POLICY,

@@ -7,6 +7,9 @@ import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Cleanup } from "../../helpers/cleanup.js";
+import { makeCertificate } from "../../helpers/certificates.js";
+import { writePolicyFiles } from "../../helpers/policy-files.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const CLI = join(ROOT, "src/cli/main.ts");
@@ -43,6 +46,37 @@ const UNKNOWN_KEY_LINE =
   'unknown-key.yaml:3:3: error: unknown key "orgins" in connection (did you mean "origins"?)';
 
 describe("sockguard validate", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("warns about a TLS certificate that expires soon, and fails on an expired one", async function () {
+    this.timeout(30_000);
+    const [soon, expired] = await Promise.all([
+      makeCertificate({ days: 3 }),
+      makeCertificate({ period: { from: "20200101000000Z", to: "20200201000000Z" } }),
+    ]);
+    const policy = (name: string): string =>
+      `version: 1\nconnection:\n  tls: { certFile: ${name}.crt, keyFile: ${name}.key }\nnamespaces: { /: { auth: none, events: {} } }\n`;
+    const dir = await writePolicyFiles(cleanup, {
+      "soon.yaml": policy("soon"),
+      "soon.crt": soon.cert,
+      "soon.key": soon.key,
+      "expired.yaml": policy("expired"),
+      "expired.crt": expired.cert,
+      "expired.key": expired.key,
+    });
+    const warned = await sockguard(["validate", join(dir, "soon.yaml")], { cwd: ROOT });
+    expect(warned.status).to.equal(0);
+    expect(warned.stdout).to.match(
+      /soon\.yaml:3:20: warning: the certificate expires on .*, in 2 days: renew it \(certFile\)\n/,
+    );
+    const refused = await sockguard(["validate", join(dir, "expired.yaml")], { cwd: ROOT });
+    expect(refused.status).to.equal(1);
+    expect(refused.stdout.split("\n")[0]).to.match(
+      /expired\.yaml:3:20: error: the certificate expired on 2020-02-01T00:00:00Z \(certFile\)$/,
+    );
+  });
+
   it("exits 0 and says so when every file is valid", async () => {
     const run = await sockguard(["validate", "policies/chat.yaml", "policies/minimal.yaml"], { cwd: ROOT });
     expect(run).to.deep.equal({ status: 0, stdout: "2 files checked: no problems\n", stderr: "" });

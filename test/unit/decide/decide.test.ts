@@ -6,6 +6,11 @@ import type { CompiledPolicy, Identity } from "../../../src/compile/types.js";
 import { ABSENT_TOKEN, UNREADABLE_TOKEN, decideConnect } from "../../../src/decide/connect.js";
 import { decideEvent, type EventFacts } from "../../../src/decide/event.js";
 import { decideHandshake, type HandshakeFacts } from "../../../src/decide/handshake.js";
+import {
+  decideLiveSocket,
+  refusesConnection,
+  type LiveSocketFacts,
+} from "../../../src/decide/live-socket.js";
 import { ALLOWED, type Verdict } from "../../../src/decide/verdict.js";
 import { loadPolicy } from "../../../src/policy/load.js";
 import { Cleanup } from "../../helpers/cleanup.js";
@@ -166,6 +171,41 @@ describe("decide/", () => {
     assert.equal(at(tooLong), "payload_invalid message.json:3:47");
     assert.deepEqual(tooLong.details, [{ instancePath: "/0/text", keyword: "maxLength" }]);
     assert.equal(at(decideEvent(policy, event(["message", {}]))), "payload_invalid message.json:4:3");
+  });
+
+  it("live socket: the recheck after a reload decides with the same checks and names the key that refuses", () => {
+    const live = (extra: Partial<LiveSocketFacts>): Verdict =>
+      decideLiveSocket(policy, {
+        namespace: "/chat",
+        handshake,
+        transport: "websocket",
+        identity: writer,
+        ...extra,
+      });
+    assert.equal(live({}), ALLOWED);
+    const foreign = live({ handshake: { ...handshake, origin: "https://evil.example" } });
+    assert.equal(at(foreign), "origin_not_allowed policy.yaml:3:3");
+    assert.ok(refusesConnection(foreign));
+    // The transport in use now, not the handshake's: a session that upgraded is judged on WebSocket.
+    assert.equal(at(live({ transport: "polling" })), "transport_not_allowed policy.yaml:4:3");
+    assert.equal(at(live({ handshake: { ...handshake, secure: false } })), "tls_required policy.yaml:5:3");
+    const gone = live({ namespace: "/admin" });
+    assert.equal(at(gone), "namespace_not_allowed policy.yaml:14:1");
+    assert.ok(!refusesConnection(gone));
+    assert.equal(at(live({ identity: undefined })), "token_missing policy.yaml:15:3");
+    assert.equal(
+      at(live({ identity: { ...writer, issuer: "other" } })),
+      "issuer_not_allowed policy.yaml:8:3",
+    );
+    // The issuer of that name now expects another `iss`: tokens it verified before are refused.
+    assert.equal(
+      at(live({ identity: { ...writer, iss: "https://old-idp.example.com/" } })),
+      "issuer_not_allowed policy.yaml:8:3",
+    );
+    assert.equal(
+      at(live({ identity: identity({ scope: "chat:read chat:write", tenant: "globex" }) })),
+      "claims_not_satisfied policy.yaml:16:34",
+    );
   });
 
   it("gives the same frozen denial for the same code and rule", () => {

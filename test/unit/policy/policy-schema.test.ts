@@ -185,6 +185,7 @@ describe("schemas/policy.schema.json", () => {
     const TYPES_BY_SCHEMA: Record<string, () => Map<string, boolean>> = {
       "#": () => interfaceMembers("Policy"),
       "#/$defs/connection": () => interfaceMembers("ConnectionPolicy"),
+      "#/$defs/tls": () => interfaceMembers("TlsPolicy"),
       "#/$defs/auth": () => interfaceMembers("AuthPolicy"),
       "#/$defs/issuer": () => interfaceMembers("IssuerPolicy"),
       "#/$defs/jwks": () => literalMembers(propertyType("IssuerPolicy", "jwks")),
@@ -217,9 +218,12 @@ describe("schemas/policy.schema.json", () => {
       });
     }
 
-    it("has the same transports, auth modes, ack modes and unknownEvents choices", () => {
+    it("has the same transports, auth modes, ack modes, unknownEvents and TLS version choices", () => {
       expect(at("#/$defs/event/properties/ack").enum).to.deep.equal(
         literals(declaration("AckMode", ts.isTypeAliasDeclaration).type),
+      );
+      expect(at("#/$defs/tls/properties/minVersion").enum).to.deep.equal(
+        literals(declaration("TlsVersion", ts.isTypeAliasDeclaration).type),
       );
       expect(at("#/$defs/connection/properties/transports/items").enum).to.deep.equal(
         literals(declaration("TransportName", ts.isTypeAliasDeclaration).type),
