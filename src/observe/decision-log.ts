@@ -16,7 +16,7 @@
 import type { CompiledPolicy } from "../compile/types.js";
 import type { Decision, DenialCode } from "../decisions.js";
 import type { LogFields, Logger } from "../enforce/context.js";
-import { eventLabel, namespaceLabel } from "./labels.js";
+import { decisionNamespaceLabel, eventLabel } from "./labels.js";
 import { ruleLocation } from "./rule-location.js";
 
 /** Which decisions are logged. */
@@ -145,7 +145,8 @@ export function decisionFields(decision: ObservedDecision, policy: CompiledPolic
     allowed: decision.allowed,
     shadow: decision.shadow === true,
   };
-  if (decision.namespace !== undefined) fields.namespace = namespaceLabel(policy, decision.namespace);
+  const namespace = decisionNamespaceLabel(policy, decision);
+  if (namespace !== "") fields.namespace = namespace;
   if (decision.event !== undefined) fields.event = eventLabel(policy, decision.namespace, decision.event);
   if (decision.socketId !== undefined) fields.socketId = safeText(decision.socketId);
   if (decision.address !== undefined) fields.address = safeText(decision.address);

@@ -17,7 +17,9 @@ export const OTHER = "other";
  */
 export function namespaceLabel(policy: CompiledPolicy, name: string | undefined): string {
   if (name === undefined) return "";
-  return policy.namespaces.has(name) ? name : OTHER;
+  if (policy.namespaces.has(name)) return name;
+  // A pattern key (`/tenant-{tenant}`) is a name the policy declares too.
+  return policy.patterns?.some((pattern) => pattern.namespace.name === name) === true ? name : OTHER;
 }
 
 /**
@@ -41,4 +43,18 @@ export function jwksIssuerLabel(policy: CompiledPolicy, uri: string): string {
   const names: string[] = [];
   for (const issuer of policy.auth.issuers.values()) if (issuer.jwksUri === uri) names.push(issuer.name);
   return names.length > 0 ? names.join(",") : OTHER;
+}
+
+/**
+ * The namespace label of a decision: its declared namespace, `other` for a socket's decision about
+ * a namespace the policy does not list (which carries no name), `""` for a handshake's.
+ */
+export function decisionNamespaceLabel(
+  policy: CompiledPolicy,
+  decision: { readonly namespace?: string; readonly stage: string },
+): string {
+  if (decision.namespace === undefined && decision.stage !== "handshake" && decision.stage !== "upgrade") {
+    return OTHER;
+  }
+  return namespaceLabel(policy, decision.namespace);
 }

@@ -9,7 +9,7 @@
  */
 import type * as PromClient from "prom-client";
 import type { CompiledPolicy } from "../compile/types.js";
-import { jwksIssuerLabel, eventLabel, namespaceLabel, OTHER } from "./labels.js";
+import { decisionNamespaceLabel, jwksIssuerLabel, eventLabel, namespaceLabel, OTHER } from "./labels.js";
 import type { ObservedDecision } from "./decision-log.js";
 
 /** The prom-client module. */
@@ -143,7 +143,7 @@ export class GuardMetrics {
 
   /** Counts a decision (judged under `policy`). */
   decision(decision: ObservedDecision, policy: CompiledPolicy): void {
-    const namespace = namespaceLabel(policy, decision.namespace);
+    const namespace = decisionNamespaceLabel(policy, decision);
     this.#cell(
       decision.code,
       decision.stage,
