@@ -134,47 +134,52 @@ function parentOf(document: Json, path: readonly (string | number)[]): Json | un
   return current;
 }
 
+type Container = Json[] | { [key: string]: Json };
+
+/** The container holding the value `chosen` picks, and its key there; `undefined` at the root. */
+function slotAt(
+  document: Json,
+  chosen: readonly number[],
+): { parent: Container; last: string | number } | undefined {
+  const path = pathIn(document, chosen);
+  const parent = parentOf(document, path);
+  const last = path.at(-1);
+  if (parent === undefined || last === undefined || parent === null || typeof parent !== "object")
+    return undefined;
+  return { parent, last };
+}
+
 const picks = fc.array(fc.nat(), { minLength: 1, maxLength: 7 });
 
 const documentEdit: fc.Arbitrary<LabelledEdit> = fc.oneof(
   picks.map((chosen) => ({
     label: `delete ${chosen.join(".")}`,
     edit: (document: { [key: string]: Json }) => {
-      const path = pathIn(document, chosen);
-      const parent = parentOf(document, path);
-      const last = path.at(-1);
-      if (parent === undefined || last === undefined || parent === null || typeof parent !== "object")
-        return false;
-      if (Array.isArray(parent)) parent.splice(Number(last), 1);
-      else Reflect.deleteProperty(parent, String(last));
+      const slot = slotAt(document, chosen);
+      if (!slot) return false;
+      if (Array.isArray(slot.parent)) slot.parent.splice(Number(slot.last), 1);
+      else Reflect.deleteProperty(slot.parent, String(slot.last));
       return false;
     },
   })),
   fc.tuple(picks, value).map(([chosen, replacement]) => ({
     label: `retype ${chosen.join(".")} as ${JSON.stringify(replacement).slice(0, 60)}`,
     edit: (document: { [key: string]: Json }) => {
-      const path = pathIn(document, chosen);
-      const parent = parentOf(document, path);
-      const last = path.at(-1);
-      if (parent === undefined || last === undefined || parent === null || typeof parent !== "object")
-        return false;
+      const slot = slotAt(document, chosen);
+      if (!slot) return false;
       // A copy: generated values are shared between cases, and later edits change what they touch.
-      (parent as Record<string | number, Json>)[last] = structuredClone(replacement);
+      (slot.parent as Record<string | number, Json>)[slot.last] = structuredClone(replacement);
       return false;
     },
   })),
   fc.tuple(picks, key).map(([chosen, name]) => ({
     label: `rename ${chosen.join(".")} to ${JSON.stringify(name)}`,
     edit: (document: { [key: string]: Json }) => {
-      const path = pathIn(document, chosen);
-      const parent = parentOf(document, path);
-      const last = path.at(-1);
-      if (typeof last !== "string" || parent === null || typeof parent !== "object" || Array.isArray(parent))
-        return false;
-      if (parent === undefined) return false;
-      const moved = parent[last]!;
-      Reflect.deleteProperty(parent, last);
-      parent[name] = moved;
+      const slot = slotAt(document, chosen);
+      if (!slot || typeof slot.last !== "string" || Array.isArray(slot.parent)) return false;
+      const moved = slot.parent[slot.last]!;
+      Reflect.deleteProperty(slot.parent, slot.last);
+      slot.parent[name] = moved;
       return false;
     },
   })),
@@ -191,19 +196,16 @@ const documentEdit: fc.Arbitrary<LabelledEdit> = fc.oneof(
       }
       if (target === null || typeof target !== "object" || Array.isArray(target) || target === undefined)
         return false;
-      target[`xx${suffix}`] = added;
+      target[`xx${suffix}`] = structuredClone(added);
       return true;
     },
   })),
   fc.tuple(picks, fc.integer({ min: 1, max: 120 }), fc.boolean()).map(([chosen, depth, asList]) => ({
     label: `nest ${depth} ${asList ? "lists" : "maps"} at ${chosen.join(".")}`,
     edit: (document: { [key: string]: Json }) => {
-      const path = pathIn(document, chosen);
-      const parent = parentOf(document, path);
-      const last = path.at(-1);
-      if (parent === undefined || last === undefined || parent === null || typeof parent !== "object")
-        return false;
-      (parent as Record<string | number, Json>)[last] = nested(depth, asList);
+      const slot = slotAt(document, chosen);
+      if (!slot) return false;
+      (slot.parent as Record<string | number, Json>)[slot.last] = nested(depth, asList);
       return false;
     },
   })),
