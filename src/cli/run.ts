@@ -1,5 +1,5 @@
 /**
- * The command line: `sockguard validate [files...] [--format text|json|github] [--strict]`,
+ * The command line: `sockguard validate [files...] [--format text|json|github] [--strict] [--root DIR]`,
  * `sockguard types|asyncapi FILE [--out F]`,
  * `sockguard doctor [dir] [--format ...] [--strict] [--advisories FILE]`, `--help`, `--version`. Exit status 0 when every file is valid, 1 when one is not, 2 for bad usage
  * or a file that cannot be read.
@@ -45,6 +45,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         format: { type: "string", short: "f" },
         strict: { type: "boolean" },
         advisories: { type: "string" },
+        root: { type: "string" },
         coverage: { type: "boolean" },
         policy: { type: "string" },
         origin: { type: "string" },
@@ -116,6 +117,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   if (!isOutputFormat(format)) {
     return usageError(io, `--format must be one of ${OUTPUT_FORMATS.join(", ")}, not "${format}"`);
   }
+  if (values.root !== undefined && command !== "validate")
+    return usageError(io, "--root is an option of validate");
   if (command === "doctor") {
     if (files.length > 1) return usageError(io, "doctor checks one directory");
     const options = { format, strict: values.strict ?? false };
@@ -127,7 +130,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   }
   if (values.advisories !== undefined) return usageError(io, "--advisories is an option of doctor");
   if (files.length === 0) return usageError(io, "validate needs at least one policy file");
-  return validateFiles(files, { format, strict: values.strict ?? false }, io);
+  const validateOptions = { format, strict: values.strict ?? false };
+  return validateFiles(
+    files,
+    values.root === undefined ? validateOptions : { ...validateOptions, root: values.root },
+    io,
+  );
 }
 
 function testCommand(

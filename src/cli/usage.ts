@@ -29,6 +29,8 @@ Options:
                          json: one object with the results of every file
                          github: GitHub Actions annotations (::error file=...,line=...,col=...::...)
   --strict               warnings fail too
+  --root <dir>           the directory $refs and key files must stay inside (default: each
+                         policy's own directory); one that leads outside is an error, never opened
   -h, --help             show this help
 
 Exit status:
@@ -39,6 +41,7 @@ Exit status:
 Examples:
   sockguard validate policies/chat.yaml
   npx sockguard validate policies/*.yaml --format github --strict
+  sockguard validate services/chat/policy.yaml --root services   # $refs may reach services/shared/
 `;
 
 export const DOCTOR_HELP = `Usage: sockguard doctor [options] [dir]

@@ -8,6 +8,8 @@ export interface ValidateOptions {
   readonly format: OutputFormat;
   /** Warnings make a file invalid too. */
   readonly strict: boolean;
+  /** The directory `$ref`s and key files must stay inside (relative to the cwd); each policy's own by default. */
+  readonly root?: string;
 }
 
 /** A diagnostic as shown: its file relative to the working directory when inside it; line 0 when it has no position. */

@@ -29,7 +29,12 @@ export async function validateFiles(
   io: CliIo,
 ): Promise<number> {
   const reports: FileReport[] = [];
-  for (const given of files) reports.push(await validateFile(given, options.strict, io.cwd));
+  const root = options.root === undefined ? undefined : resolve(io.cwd, options.root);
+  if (root !== undefined && !(await isDirectory(root))) {
+    io.stderr(`sockguard: --root must name a directory, and ${displayPath(root, io.cwd)} is not one\n`);
+    return 2;
+  }
+  for (const given of files) reports.push(await validateFile(given, options.strict, io.cwd, root));
   const summary: Summary = {
     files: reports.length,
     errors: count(reports, "error"),
@@ -49,7 +54,12 @@ export async function validateFiles(
   return summary.invalidFiles > 0 ? 1 : 0;
 }
 
-async function validateFile(given: string, strict: boolean, cwd: string): Promise<FileReport> {
+async function validateFile(
+  given: string,
+  strict: boolean,
+  cwd: string,
+  root: string | undefined,
+): Promise<FileReport> {
   const path = resolve(cwd, given);
   const shown = displayPath(path, cwd);
   const unreadable = await whyUnreadable(path);
@@ -64,7 +74,7 @@ async function validateFile(given: string, strict: boolean, cwd: string): Promis
     };
     return { file: shown, readable: false, valid: false, diagnostics: [diagnostic], files: [shown] };
   }
-  const result = await loadPolicy(path);
+  const result = await loadPolicy(path, root === undefined ? {} : { root });
   const diagnostics = result.diagnostics.map((diagnostic) => ({
     ...diagnostic,
     file: displayPath(diagnostic.file, cwd),
@@ -75,9 +85,16 @@ async function validateFile(given: string, strict: boolean, cwd: string): Promis
     readable: true,
     valid: !failing,
     diagnostics,
-    files: result.files.map((file) => displayPath(file, cwd)),
+    files: result.files.map((file) => (result.redact ?? String)(displayPath(file, cwd))),
     version: result.version,
   };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
 }
 
 /** Why the file cannot be opened as a policy, or `undefined` when it can. */

@@ -21,6 +21,20 @@ export class DiagnosticCollector {
   #dropped = 0;
   #droppedErrors = 0;
   #errors = 0;
+  #scrub: (message: string) => string = (message) => message;
+
+  /**
+   * Scrubs every message, those already kept and those to come, with `scrub` (which takes the
+   * environment's values out of them): no diagnostic can then print one.
+   */
+  redactWith(scrub: (message: string) => string): void {
+    this.#scrub = scrub;
+  }
+
+  /** The scrubbing {@link redactWith} set (none: the text as it is). */
+  get redact(): (message: string) => string {
+    return this.#scrub;
+  }
 
   /** Reports a problem at the value (or key) a JSON Pointer names in `locator`'s file. */
   report(locator: SourceLocator, pointer: string, message: string, options: ReportOptions = {}): void {
@@ -86,7 +100,7 @@ export class DiagnosticCollector {
           a.diagnostic.col - b.diagnostic.col ||
           a.index - b.index,
       )
-      .map(({ diagnostic }) => diagnostic);
+      .map(({ diagnostic }) => ({ ...diagnostic, message: this.#scrub(diagnostic.message) }));
     const last = sorted.at(-1);
     if (this.#dropped > 0 && last) {
       sorted.push({

@@ -34,6 +34,8 @@ export interface EnvironmentExpansion {
   readonly problems: readonly EnvironmentProblem[];
   /** The variables each expanded string came from, by JSON Pointer: messages about it name them. */
   readonly variables: ReadonlyMap<string, readonly string[]>;
+  /** Every value read from the environment (defaults written in the policy are not): never printed. */
+  readonly values: ReadonlySet<string>;
 }
 
 const REFERENCE_START = "${env:";
@@ -58,12 +60,13 @@ export function expandEnvironment(
 ): EnvironmentExpansion {
   const problems: EnvironmentProblem[] = [];
   const variables = new Map<string, string[]>();
+  const values = new Set<string>();
   // The value was built by `toJsonValue`, so it nests at most MAX_NESTING_DEPTH levels: recursion is bounded.
   const expandAt = (item: JsonValue, pointer: string): JsonValue => {
     if (typeof item === "string") {
       if (!item.includes(REFERENCE_START)) return item;
       const expectation = expects(pointer);
-      const expanded = expandString(item, environment, { secret: expectation.secret });
+      const expanded = expandString(item, environment, { secret: expectation.secret, used: values });
       if (typeof expanded !== "string") {
         problems.push({ pointer, message: expanded.problem });
         return item;
@@ -82,7 +85,7 @@ export function expandEnvironment(
     }
     return item;
   };
-  return { value: expandAt(value, ""), problems, variables };
+  return { value: expandAt(value, ""), problems, variables, values };
 }
 
 /**
@@ -135,7 +138,10 @@ function referencedNames(text: string): string[] {
 export function expandString(
   text: string,
   environment: Readonly<Record<string, string | undefined>>,
-  options: { readonly secret?: boolean } = {},
+  options: {
+    readonly secret?: boolean;
+    /** Collects the environment values substituted. */ readonly used?: Set<string>;
+  } = {},
 ): string | { problem: string } {
   if (!text.includes(REFERENCE_START)) return text;
   let result = "";
@@ -173,8 +179,12 @@ export function expandString(
         };
       }
       result += current;
+      options.used?.add(current);
+    } else if (current === undefined || current === "") {
+      result += body.slice(separator + 2);
     } else {
-      result += current === undefined || current === "" ? body.slice(separator + 2) : current;
+      result += current;
+      options.used?.add(current);
     }
     index = end + 1;
   }

@@ -13,8 +13,19 @@ export const MAX_NESTING_DEPTH = 64;
 export const MAX_VALUES = 1_000_000;
 
 export type JsonConversion =
-  | { readonly ok: true; readonly value: JsonValue }
+  | { readonly ok: true; readonly value: JsonValue; /** How many values it holds. */ readonly values: number }
   | { readonly ok: false; readonly pointer: string; readonly problem: string };
+
+/** The most values a conversion accepts, and what to say when there are more. */
+export interface ValueLimit {
+  readonly maxValues: number;
+  readonly problem: string;
+}
+
+const DEFAULT_LIMIT: ValueLimit = {
+  maxValues: MAX_VALUES,
+  problem: `the document holds more than ${MAX_VALUES} values`,
+};
 
 interface Task {
   readonly source: unknown;
@@ -33,7 +44,7 @@ interface Task {
  * toJsonValue({ version: 1, namespaces: {} }); // { ok: true, value: { version: 1, namespaces: {} } }
  * toJsonValue({ when: new Date() });           // { ok: false, pointer: "/when", problem: "..." }
  */
-export function toJsonValue(input: unknown): JsonConversion {
+export function toJsonValue(input: unknown, limit: ValueLimit = DEFAULT_LIMIT): JsonConversion {
   const root: { value: JsonValue } = { value: null };
   const stack: Task[] = [{ source: input, depth: 0 }];
   let values = 0;
@@ -41,9 +52,7 @@ export function toJsonValue(input: unknown): JsonConversion {
     const task = stack.pop()!;
     const { source, depth } = task;
     values += 1;
-    if (values > MAX_VALUES) {
-      return { ok: false, pointer: "", problem: `the document holds more than ${MAX_VALUES} values` };
-    }
+    if (values > limit.maxValues) return failure(task, limit.problem);
     let copy: JsonValue;
     if (source === null || typeof source === "string" || typeof source === "boolean") {
       copy = source;
@@ -83,7 +92,7 @@ export function toJsonValue(input: unknown): JsonConversion {
     else if (Array.isArray(task.into)) task.into[task.key as number] = copy;
     else setOwnProperty(task.into, task.key as string, copy);
   }
-  return { ok: true, value: root.value };
+  return { ok: true, value: root.value, values };
 }
 
 /** The problem at `task`, its pointer built only now (the common case never needs it). */

@@ -1,15 +1,15 @@
 /**
  * Reads the key files a policy names (an issuer's `jwksFile` and `publicKeyFile`, and
- * `connection.tls`'s `certFile`, `keyFile` and `caFile`), relative to the policy's directory, so
- * that compiling never touches the disk and a watcher knows to follow them. A file that cannot be
- * read is reported at the value that names it, and still logged.
+ * `connection.tls`'s `certFile`, `keyFile` and `caFile`), relative to the policy's directory and
+ * inside its root, so that compiling never touches the disk and a watcher knows to follow them. A
+ * file that cannot be read, or lies outside the root, is reported at the value that names it; one
+ * that was opened is logged.
  */
 import { resolve } from "node:path";
 import type { Policy } from "./types.js";
-import type { DiagnosticCollector } from "./diagnostic-collector.js";
-import type { FileLog } from "./file-log.js";
 import { childPointer, type SourceLocator } from "./positions.js";
-import { readSourceFile } from "./read-source.js";
+import { readBudgeted } from "./read-budgeted.js";
+import type { ReadScope } from "./refs.js";
 
 /** The key-file properties of an issuer. */
 export const KEY_FILE_PROPERTIES = ["jwksFile", "publicKeyFile"] as const;
@@ -29,20 +29,25 @@ interface KeyFileSite {
  * Reads every key file of `policy`; returns their text by absolute path.
  *
  * @example
- * const keyFiles = await readKeyFiles(policy, "/srv/policies", locator, diagnostics, fileLog);
+ * const keyFiles = await readKeyFiles(policy, "/srv/policies", locator, scope);
  */
 export async function readKeyFiles(
   policy: Policy,
   baseDir: string,
   locator: SourceLocator,
-  diagnostics: DiagnosticCollector,
-  fileLog: FileLog,
+  scope: ReadScope,
 ): Promise<Map<string, string>> {
+  const { diagnostics, fileLog } = scope;
   const contents = new Map<string, string>();
   for (const { pointer, property, written } of keyFileSites(policy)) {
     const path = resolve(baseDir, written);
     if (contents.has(path) || fileLog.has(path)) continue;
-    const read = await readSourceFile(path);
+    const admitted = await scope.root.admit(path);
+    if (!admitted.ok) {
+      diagnostics.report(locator, pointer, `cannot read ${property} ${written}: ${admitted.problem}`);
+      continue;
+    }
+    const read = await readBudgeted(admitted.open, scope.budget);
     fileLog.record(path, read.bytes);
     if (read.ok) {
       contents.set(path, read.text);

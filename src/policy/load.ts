@@ -20,7 +20,7 @@ import { expandEnvironment, namingVariables } from "./env.js";
 import { expectationAt } from "./schema-expectations.js";
 import { checkStructure } from "./structure.js";
 import { soundParts } from "./sound-parts.js";
-import { resolveSchemaRefs } from "./refs.js";
+import { resolveSchemaRefs, type ReadScope } from "./refs.js";
 import { readKeyFiles } from "./key-files.js";
 import { checkBudgets } from "./check-budgets.js";
 import { checkConnection } from "./check-connection.js";
@@ -33,6 +33,9 @@ import { checkNamespacePatterns } from "./check-namespace-patterns.js";
 import { objectLocator, type SourceLocator } from "./positions.js";
 import { readDocument } from "./read-document.js";
 import { displayPath } from "./display-path.js";
+import { FileRoot } from "./file-root.js";
+import { LoadBudget, tooManyValuesMessage } from "./limits.js";
+import { redactor } from "./redact.js";
 
 /**
  * Loads and checks a policy file. Never throws: every problem, an unreadable file included, is a
@@ -42,13 +45,15 @@ import { displayPath } from "./display-path.js";
  * const { policy, diagnostics, files, version } = await loadPolicy("policies/chat.yaml");
  * if (!policy) for (const d of diagnostics) console.error(`${d.file}:${d.line}:${d.col}: ${d.message}`);
  * await loadPolicy("policies/chat.yaml", { env: { CHAT_PORT: "3000" } }); // a test suite's fixed environment
+ * await loadPolicy("policies/chat.yaml", { root: "." }); // $refs may reach ../shared/, inside the cwd
  */
 export async function loadPolicy(path: string, options: LoadOptions = {}): Promise<PolicyLoadResult> {
   const file = resolve(path);
   const diagnostics = new DiagnosticCollector();
   const fileLog = new FileLog();
   try {
-    const read = await readDocument(file, diagnostics, fileLog);
+    const budget = new LoadBudget();
+    const read = await readDocument(file, diagnostics, fileLog, budget);
     if (read.kind === "unreadable") {
       fileLog.record(file, undefined);
       diagnostics.add(file, { line: 1, col: 1 }, "", `cannot read the policy file: ${read.problem}`);
@@ -60,8 +65,7 @@ export async function loadPolicy(path: string, options: LoadOptions = {}): Promi
       locator: read.locator,
       baseDir: dirname(file),
       baseUrl: pathToFileURL(file).href,
-      diagnostics,
-      fileLog,
+      scope: { root: await FileRoot.at(options.root ?? dirname(file)), budget, diagnostics, fileLog },
       env: options.env ?? process.env,
     });
   } catch (error) {
@@ -73,7 +77,7 @@ export async function loadPolicy(path: string, options: LoadOptions = {}): Promi
 /**
  * Checks a policy given as an object, exactly as a file would be checked (environment values
  * included); relative paths (`$ref`s, key files) resolve against `baseDir`, the current directory
- * by default. Diagnostics about the object have `file: "<policy object>"`, position 0:0 and the
+ * by default, and must stay inside it. Diagnostics about the object have `file: "<policy object>"`, position 0:0 and the
  * `path` of the offending value. The object itself is never modified.
  *
  * @example
@@ -88,7 +92,8 @@ export async function checkPolicyObject(
   const locator = objectLocator(POLICY_OBJECT_FILE);
   try {
     const directory = resolve(baseDir);
-    const converted = toJsonValue(value);
+    const budget = new LoadBudget();
+    const converted = toJsonValue(value, { maxValues: budget.valuesLeft, problem: tooManyValuesMessage() });
     if (!converted.ok) {
       diagnostics.report(locator, converted.pointer, `the policy object is not JSON: ${converted.problem}`);
       return finish(diagnostics, fileLog, [POLICY_OBJECT_FILE]);
@@ -98,8 +103,7 @@ export async function checkPolicyObject(
       locator,
       baseDir: directory,
       baseUrl: pathToFileURL(directory.endsWith(sep) ? directory : directory + sep).href,
-      diagnostics,
-      fileLog,
+      scope: { root: await FileRoot.at(directory), budget, diagnostics, fileLog },
       env: process.env,
       objectText: JSON.stringify(converted.value),
     });
@@ -113,6 +117,12 @@ export async function checkPolicyObject(
 export interface LoadOptions {
   /** What `${env:...}` values expand from; `process.env` by default. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The directory `$ref`s and key files must stay inside; the policy file's own directory by
+   * default. One that resolves outside (by `..`, an absolute path or a symbolic link) is an error
+   * at the value that names it, and is never opened.
+   */
+  readonly root?: string;
 }
 
 interface DocumentInput {
@@ -121,8 +131,8 @@ interface DocumentInput {
   readonly baseDir: string;
   /** The URL relative `$ref`s in the policy resolve against (the policy file's, or the directory's). */
   readonly baseUrl: string;
-  readonly diagnostics: DiagnosticCollector;
-  readonly fileLog: FileLog;
+  /** The root files stay in, the load's budget, and where diagnostics and files are recorded. */
+  readonly scope: ReadScope;
   /** What `${env:...}` values expand from. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The JSON text of a policy given as an object, which counts in its version. */
@@ -130,12 +140,14 @@ interface DocumentInput {
 }
 
 async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
-  const { locator, baseDir, diagnostics, fileLog } = input;
+  const { locator, baseDir, scope } = input;
+  const { diagnostics, fileLog } = scope;
   const leading = input.objectText === undefined ? [] : [POLICY_OBJECT_FILE];
   const done = (policy?: Policy, resources?: PolicyLoadResult["resources"]): PolicyLoadResult =>
     finish(diagnostics, fileLog, leading, input.objectText, policy, resources);
 
   const environment = expandEnvironment(input.value, input.env, expectationAt);
+  diagnostics.redactWith(redactor(environment.values));
   for (const problem of environment.problems) diagnostics.report(locator, problem.pointer, problem.message);
   const report = namingVariables(reporterFor(diagnostics, locator), environment);
   // Every problem of every part in one run: the parts found wrong are left out, the rest is checked.
@@ -147,8 +159,8 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
   const policy = parts.policy;
 
   const sites = policySchemaSites(policy);
-  const resolved = await resolveSchemaRefs(sites, locator, input.baseUrl, baseDir, diagnostics, fileLog);
-  const keyFiles = await readKeyFiles(policy, baseDir, locator, diagnostics, fileLog);
+  const resolved = await resolveSchemaRefs(sites, locator, input.baseUrl, baseDir, scope);
+  const keyFiles = await readKeyFiles(policy, baseDir, locator, scope);
 
   checkConnection(policy, report);
   checkTls(policy, keyFiles, baseDir, report);
@@ -185,7 +197,12 @@ function finish(
 ): PolicyLoadResult {
   const files = fileLog.files;
   const sorted = diagnostics.sorted([...leading, ...files]);
-  const base = { diagnostics: sorted, files, version: fileLog.version(objectText) };
+  const base = {
+    diagnostics: sorted,
+    files,
+    version: fileLog.version(objectText),
+    redact: diagnostics.redact,
+  };
   return diagnostics.errorCount === 0 && policy && resources ? { ...base, policy, resources } : base;
 }
 

@@ -52,4 +52,9 @@ export interface PolicyLoadResult {
   readonly files: readonly string[];
   /** A hash (hex sha256) over the paths and contents of `files`; equal versions mean equal inputs. */
   readonly version: string;
+  /**
+   * Takes every value the policy read from the environment out of `text` (a path in `files` may
+   * hold one): what prints `files` passes them through it. The diagnostics already are.
+   */
+  readonly redact?: (text: string) => string;
 }

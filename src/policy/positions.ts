@@ -2,7 +2,7 @@
  * Where a value lives in a file: JSON Pointers into a document, and the locators that turn a pointer
  * into the 1-based line and column of the YAML node it names.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from "yaml";
 
 /** A 1-based position; `{ line: 0, col: 0 }` when the source has no text (a policy given as an object). */
 export interface Position {
@@ -67,31 +67,49 @@ export function objectLocator(file: string): SourceLocator {
   return { file, locate: () => nowhere, positionAt: () => nowhere };
 }
 
-/** The position of an offset in plain text, for problems found before a YAML document exists. */
-export function textPosition(text: string, offset: number): Position {
-  let line = 1;
-  let lineStart = 0;
-  for (
-    let index = text.indexOf("\n");
-    index !== -1 && index < offset;
-    index = text.indexOf("\n", index + 1)
-  ) {
-    line += 1;
-    lineStart = index + 1;
+/**
+ * The position of an offset in `text`, always inside the file: an offset past the end (where a
+ * parser reports "unexpected end") is the last character, and a column never goes past its line's
+ * last character (an empty line has column 1). A file without text is 1:1.
+ *
+ * @example
+ * textPosition("a: 1\nb: [\n", 99); // { line: 2, col: 4 }
+ */
+export function textPosition(
+  text: string,
+  offset: number,
+  starts: readonly number[] = lineStarts(text),
+): Position {
+  if (text.length === 0) return { line: 1, col: 1 };
+  const at = Math.min(Math.max(0, Math.trunc(offset) || 0), text.length - 1);
+  // The last line start at or before `at` (binary search: a 1 MiB file has many lines).
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (starts[middle]! <= at) low = middle;
+    else high = middle - 1;
   }
-  return { line, col: offset - lineStart + 1 };
+  const start = starts[low]!;
+  let end = low + 1 < starts.length ? starts[low + 1]! - 1 : text.length;
+  if (end === text.length && text.endsWith("\n")) end -= 1;
+  if (end > start && text[end - 1] === "\r") end -= 1;
+  return { line: low + 1, col: Math.min(at - start + 1, Math.max(1, end - start)) };
 }
 
-/** A locator over a parsed YAML document, with positions from the parser's line counter. */
-export function yamlLocator(
-  file: string,
-  document: Document.Parsed,
-  lineCounter: LineCounter,
-): SourceLocator {
-  const positionAt = (offset: number): Position => {
-    const { line, col } = lineCounter.linePos(offset);
-    return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
-  };
+/** The offset where each line of `text` starts (a line ends at `\n`; the text after a last `\n` is no line). */
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let index = text.indexOf("\n"); index !== -1; index = text.indexOf("\n", index + 1)) {
+    if (index + 1 < text.length) starts.push(index + 1);
+  }
+  return starts;
+}
+
+/** A locator over a parsed YAML document of `text`; every position it gives lies inside the text. */
+export function yamlLocator(file: string, document: Document.Parsed, text: string): SourceLocator {
+  const starts = lineStarts(text);
+  const positionAt = (offset: number): Position => textPosition(text, offset, starts);
   return {
     file,
     positionAt,

@@ -34,13 +34,17 @@ export type SourceRead =
 export const SOURCE_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
- * Reads a text file of at most `maxBytes` bytes.
+ * Reads a text file of at most `maxBytes` bytes; `tooLarge` says why a larger one is refused.
  *
  * @example
  * const read = await readSourceFile("/srv/policies/chat.yaml");
  * if (read.ok) parse(read.text); else report(read.problem);
  */
-export async function readSourceFile(path: string, maxBytes = MAX_SOURCE_BYTES): Promise<SourceRead> {
+export async function readSourceFile(
+  path: string,
+  maxBytes = MAX_SOURCE_BYTES,
+  tooLarge = `the file is larger than ${describeBytes(maxBytes)}, the limit`,
+): Promise<SourceRead> {
   let handle;
   try {
     handle = await open(path, SOURCE_OPEN_FLAGS);
@@ -53,12 +57,7 @@ export async function readSourceFile(path: string, maxBytes = MAX_SOURCE_BYTES):
     if (!stats.isFile()) return { ok: false, problem: "it is not a regular file", missing: false };
     const bytes = await readAtMost(handle, maxBytes + 1);
     if (bytes.length > maxBytes) {
-      return {
-        ok: false,
-        problem: `the file is larger than ${describeBytes(maxBytes)}, the limit`,
-        bytes,
-        missing: false,
-      };
+      return { ok: false, problem: tooLarge, bytes, missing: false };
     }
     return decodeText(bytes);
   } catch (error) {
@@ -73,8 +72,9 @@ export function decodeText(bytes: Buffer): SourceRead {
   const nul = bytes.indexOf(0);
   const invalid = firstInvalidUtf8(bytes);
   const notText = (at: number, problem: string): SourceRead => {
-    const prefix = bytes.subarray(0, at).toString("utf8");
-    return { ok: false, problem, position: textPosition(prefix, prefix.length), bytes, missing: false };
+    // The bad byte stands for one character, so the position points at it.
+    const upTo = bytes.subarray(0, at).toString("utf8") + "\uFFFD";
+    return { ok: false, problem, position: textPosition(upTo, upTo.length - 1), bytes, missing: false };
   };
   if (nul !== -1 && (invalid === -1 || nul <= invalid))
     return notText(nul, "the file holds a NUL byte: it is binary, not text");

@@ -16,9 +16,16 @@ import { forEachSubschema, isJsonObject } from "./schema-walk.js";
 import { childPointer, parsePointer, type SourceLocator } from "./positions.js";
 import { readDocument } from "./read-document.js";
 import { displayPath } from "./display-path.js";
+import type { FileRoot } from "./file-root.js";
+import { MAX_REF_CHAIN, MAX_SCHEMA_FILES, type LoadBudget } from "./limits.js";
 
-/** More schema files than this in one policy is refused (each one is read and compiled). */
-export const MAX_SCHEMA_FILES = 256;
+/** Where a load reads from and what it may spend: the root files stay in, the budget. */
+export interface ReadScope {
+  readonly root: FileRoot;
+  readonly budget: LoadBudget;
+  readonly diagnostics: DiagnosticCollector;
+  readonly fileLog: FileLog;
+}
 
 /** A schema file of the policy, ready for Ajv. */
 export interface SchemaFile {
@@ -67,18 +74,20 @@ interface Edge {
  * Follows the `$ref`s of `sites` (the policy's event schemas) and of every file they lead to.
  *
  * @example
- * const { files, complete } = await resolveSchemaRefs(sites, policyLocator, policyUrl, baseDir, diagnostics, fileLog);
+ * const { files, complete } = await resolveSchemaRefs(sites, policyLocator, policyUrl, baseDir, scope);
  */
 export async function resolveSchemaRefs(
   sites: readonly SchemaSite[],
   policyLocator: SourceLocator,
   policyUrl: string,
   baseDir: string,
-  diagnostics: DiagnosticCollector,
-  fileLog: FileLog,
+  scope: ReadScope,
 ): Promise<ResolvedSchemas> {
+  const { diagnostics, fileLog } = scope;
   const display = (path: string): string => displayPath(path, baseDir);
   const pending: string[] = [];
+  /** How many files deep each file is found from the policy (the policy's own `$ref`s lead to depth 1). */
+  const depths = new Map<string, number>();
   const referrers = new Map<string, RefSite[]>();
   const edges = new Map<string, Edge[]>();
   const fragments: FragmentCheck[] = [];
@@ -122,19 +131,28 @@ export async function resolveSchemaRefs(
         return;
       }
       if (scheme !== undefined) return; // urn: and the like name a schema by its $id; Ajv resolves them.
-      let target: URL;
+      let hash: string;
+      let path: string;
       try {
-        target = new URL(written, baseUrl);
+        const target = new URL(written, baseUrl);
+        hash = target.hash;
+        target.hash = "";
+        // Throws a URIError for a malformed percent-escape (`%zz`) or an encoded NUL or slash.
+        path = fileURLToPath(target);
+        decodeURIComponent(hash);
       } catch {
-        fail(site, `$ref "${written}" is not a valid relative path`);
+        fail(site, `$ref "${written}" is not a valid relative path (a % starts an escape such as %20)`);
         return;
       }
-      const hash = target.hash;
-      target.hash = "";
-      const path = fileURLToPath(target);
       const url = pathToFileURL(path).href;
       subschema.$ref = url + hash;
       if (!referrers.has(path)) {
+        const depth = (from === undefined ? 0 : (depths.get(from) ?? 0)) + 1;
+        if (depth > MAX_REF_CHAIN) {
+          fail(site, `$ref chain is longer than ${MAX_REF_CHAIN} files, the limit`);
+          return;
+        }
+        depths.set(path, depth);
         referrers.set(path, []);
         pending.push(path);
       }
@@ -157,7 +175,12 @@ export async function resolveSchemaRefs(
         fail(site, `a policy may use at most ${MAX_SCHEMA_FILES} schema files`);
       continue;
     }
-    const read = await readDocument(path, diagnostics, fileLog);
+    const admitted = await scope.root.admit(path);
+    if (!admitted.ok) {
+      for (const site of referrers.get(path)!) fail(site, `$ref to ${display(path)}: ${admitted.problem}`);
+      continue;
+    }
+    const read = await readDocument(path, diagnostics, fileLog, scope.budget, admitted.open);
     if (read.kind === "unreadable") {
       for (const site of referrers.get(path)!)
         fail(site, `cannot read schema file ${display(path)}: ${read.problem}`);

@@ -4,15 +4,14 @@
  * recurse ever see it: nesting is measured on the concrete syntax tree without recursion, aliases
  * are capped when the value is built, and the value is then copied with the same limits.
  */
-import { Composer, isCollection, isScalar, LineCounter, Lexer, Parser, visit } from "yaml";
-import type { CST, Document } from "yaml";
+import { Composer, CST, isCollection, isScalar, Lexer, Parser, visit } from "yaml";
+import type { Document } from "yaml";
 import type { JsonValue } from "./types.js";
 import type { DiagnosticCollector } from "./diagnostic-collector.js";
 import { MAX_NESTING_DEPTH, toJsonValue } from "./json-value.js";
 import { textPosition, yamlLocator, type SourceLocator } from "./positions.js";
 
-/** The most alias uses in one file; a "billion laughs" file needs far more. */
-export const MAX_ALIAS_COUNT = 100;
+import { LoadBudget, MAX_ALIAS_COUNT, tooManyValuesMessage } from "./limits.js";
 
 export interface ParsedSource {
   /** Present when the text holds one document that converts to JSON. */
@@ -22,22 +21,27 @@ export interface ParsedSource {
 }
 
 /**
- * Parses `text` from `file`, reporting every problem to `diagnostics` at its position.
+ * Parses `text` from `file`, reporting every problem to `diagnostics` at its position. The values
+ * the document holds are spent from `budget` (one load's, shared by its files).
  *
  * @example
  * const { value, locator } = parseYamlSource("/srv/policies/chat.yaml", text, diagnostics);
  */
-export function parseYamlSource(file: string, text: string, diagnostics: DiagnosticCollector): ParsedSource {
-  const lineCounter = new LineCounter();
-
-  // Flow collections (`[[[[...`) are the cheapest way to nest deeply; the lexer alone finds them fast.
-  const flowTooDeep = findDeepFlowNesting(text);
-  if (flowTooDeep !== undefined) {
-    diagnostics.add(file, textPosition(text, flowTooDeep), "", tooDeepMessage());
+export function parseYamlSource(
+  file: string,
+  text: string,
+  diagnostics: DiagnosticCollector,
+  budget: LoadBudget = new LoadBudget(),
+): ParsedSource {
+  // Flow collections (`[[[[...`) are the cheapest way to nest deeply, and long flow lists the
+  // cheapest way to make the parser work: the lexer alone finds both fast, before anything is built.
+  const scan = scanTokens(text, budget.valuesLeft);
+  if (scan !== undefined) {
+    diagnostics.add(file, textPosition(text, scan.offset), "", scan.problem);
     return {};
   }
 
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tokens = Array.from(new Parser().parse(text));
   const tooDeep = findDeepCstNesting(tokens);
   if (tooDeep !== undefined) {
     diagnostics.add(file, textPosition(text, tooDeep), "", tooDeepMessage());
@@ -59,7 +63,7 @@ export function parseYamlSource(file: string, text: string, diagnostics: Diagnos
     diagnostics.add(file, { line: 1, col: 1 }, "", "the file holds no YAML document");
     return {};
   }
-  const locator = yamlLocator(file, document, lineCounter);
+  const locator = yamlLocator(file, document, text);
 
   let problems = 0;
   for (const error of documents.flatMap((each) => each.errors)) {
@@ -104,11 +108,12 @@ export function parseYamlSource(file: string, text: string, diagnostics: Diagnos
     diagnostics.add(file, { line: 1, col: 1 }, "", message);
     return { locator };
   }
-  const converted = toJsonValue(built);
+  const converted = toJsonValue(built, { maxValues: budget.valuesLeft, problem: tooManyValuesMessage() });
   if (!converted.ok) {
     diagnostics.report(locator, converted.pointer, converted.problem);
     return { locator };
   }
+  budget.spendValues(converted.values);
   return { value: converted.value, locator };
 }
 
@@ -116,21 +121,41 @@ function tooDeepMessage(): string {
   return `nesting is deeper than ${MAX_NESTING_DEPTH} levels`;
 }
 
-/** The offset where flow collections nest deeper than the limit, or `undefined`. */
-function findDeepFlowNesting(text: string): number | undefined {
+/**
+ * The first place where flow collections nest deeper than the limit, or where the text holds more
+ * values than `valuesLeft`. Every value is at most two tokens counted here (a key and its scalar, a
+ * list item, a flow collection, an alias), so more than twice as many tokens means too many values.
+ */
+function scanTokens(text: string, valuesLeft: number): { offset: number; problem: string } | undefined {
+  const maxCounted = 2 * valuesLeft + 2;
   let depth = 0;
+  let counted = 0;
   let offset = 0;
   for (const token of new Lexer().lex(text)) {
     if (token === "[" || token === "{") {
       depth += 1;
-      if (depth > MAX_NESTING_DEPTH) return offset;
+      if (depth > MAX_NESTING_DEPTH) return { offset, problem: tooDeepMessage() };
     } else if (token === "]" || token === "}") {
       depth = Math.max(0, depth - 1);
+    }
+    if (COUNTED_TOKENS.has(CST.tokenType(token) ?? "")) {
+      counted += 1;
+      if (counted > maxCounted) return { offset, problem: tooManyValuesMessage() };
     }
     offset += lexedLength(token);
   }
   return undefined;
 }
+
+/** Tokens that each start a value or a key (a plain scalar is marked by its own control token). */
+const COUNTED_TOKENS: ReadonlySet<string> = new Set([
+  "scalar",
+  "single-quoted-scalar",
+  "double-quoted-scalar",
+  "alias",
+  "flow-map-start",
+  "flow-seq-start",
+]);
 
 /** Lexer tokens are source text, except the control characters that mark what follows. */
 function lexedLength(token: string): number {

@@ -179,7 +179,8 @@ describe("PolicyReloader", function () {
     const first = await created.start();
     assert.equal(first.status, "failed");
     if (first.status !== "failed") return;
-    assertHas(first.diagnostics[0], { file, line: 2, severity: "error" });
+    // The unclosed list is reported at the end of the file, on its last line.
+    assertHas(first.diagnostics[0], { file, line: 1, severity: "error" });
     assert.deepEqual(applied, []);
     assert.deepEqual(failures, [], "no event for the first load");
   });
@@ -301,11 +302,11 @@ describe("PolicyReloader", function () {
       await saveInPlace(file, "version: [1\n");
       await waitFor("a failed reload", () => failures.length === 1);
       assert.deepEqual(failures[0]!.files, [file]);
-      assertHas(failures[0]!.diagnostics[0], { file, line: 2, col: 1, severity: "error" });
+      assertHas(failures[0]!.diagnostics[0], { file, line: 1, col: 11, severity: "error" });
       assert.deepEqual(appliedEvents(), ["v1"]);
       assert.equal(created.version, inForce);
       assert.deepEqual(logger.at("error"), [
-        `sockguard: policy reload failed, the last good policy stays in force: ${file}:2:1: error: ${failures[0]!.diagnostics[0]!.message}`,
+        `sockguard: policy reload failed, the last good policy stays in force: ${file}:1:11: error: ${failures[0]!.diagnostics[0]!.message}`,
       ]);
 
       await saveInPlace(file, policyText("v3"));

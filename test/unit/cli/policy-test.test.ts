@@ -2,23 +2,15 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { runCli } from "../../../src/cli/run.js";
 import { DENIAL_CODES } from "../../../src/decisions.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { writePolicyFiles } from "../../helpers/policy-files.js";
+import { runCliCaptured, type CliRun } from "../../helpers/run-cli.js";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 
-async function run(args: string[], cwd = REPO): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const status = await runCli(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    cwd,
-    colour: false,
-  });
-  return { status, stdout, stderr };
+function run(args: string[], cwd = REPO): Promise<CliRun> {
+  return runCliCaptured(args, cwd);
 }
 
 const POLICY = `version: 1
