@@ -10,7 +10,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "socket.io";
 import { budgetKey, type BudgetSpender } from "../budget/keys.js";
 import { spendBudgets } from "../budget/spend.js";
-import type { QuotaRule } from "../budget/types.js";
+import type { QuotaRule, RateRule } from "../budget/types.js";
 import type { BudgetStores } from "../cluster/budget-stores.js";
 import type { CompiledConnection, CompiledNamespace, Identity } from "../compile/types.js";
 import type { Rule } from "../decisions.js";
@@ -56,11 +56,6 @@ export class GuardBudgets {
     this.stores = stores;
   }
 
-  /** True when the handshake of `connection` spends a budget (else it is decided synchronously). */
-  static handshakeHasBudgets(connection: CompiledConnection): boolean {
-    return connection.rateLimit !== undefined || connection.maxConnections !== undefined;
-  }
-
   /**
    * Spends the handshake's budgets for the client `address`: one point of `connection.rateLimit`,
    * then a place of `connection.maxConnections`, held until the Engine.IO connection this request
@@ -72,12 +67,8 @@ export class GuardBudgets {
     address: string | undefined,
   ): Promise<BudgetRefusal | undefined> {
     const spender: BudgetSpender = { identity: undefined, address, connection: "" };
-    if (connection.rateLimit) {
-      const spent = await spendBudgets(this.stores.rate, [connection.rateLimit], spender);
-      if (!spent.allowed) {
-        return { code: "rate_limited", rule: spent.limit.rule, retryAfterMs: spent.retryAfterMs };
-      }
-    }
+    const limited = await this.#spendRate(connection.rateLimit, spender);
+    if (limited) return limited;
     const quota = connection.maxConnections;
     if (!quota) return undefined;
     const place: HandshakePlace = {
@@ -121,12 +112,8 @@ export class GuardBudgets {
     address: string | undefined,
   ): Promise<BudgetRefusal | undefined> {
     const spender: BudgetSpender = { identity, address, connection: connectionId(socket) };
-    if (namespace.rateLimit) {
-      const spent = await spendBudgets(this.stores.rate, [namespace.rateLimit], spender);
-      if (!spent.allowed) {
-        return { code: "rate_limited", rule: spent.limit.rule, retryAfterMs: spent.retryAfterMs };
-      }
-    }
+    const limited = await this.#spendRate(namespace.rateLimit, spender);
+    if (limited) return limited;
     const quota = namespace.maxConnections;
     if (!quota) return undefined;
     const key = budgetKey("subject", spender);
@@ -144,12 +131,15 @@ export class GuardBudgets {
     this.stores.rate.retain(ids);
   }
 
+  /** Spends one point of `limit` (when there is one); the refusal when it has none left. */
+  async #spendRate(limit: RateRule | undefined, spender: BudgetSpender): Promise<BudgetRefusal | undefined> {
+    if (!limit) return undefined;
+    const spent = await spendBudgets(this.stores.rate, [limit], spender);
+    if (spent.allowed) return undefined;
+    return { code: "rate_limited", rule: spent.limit.rule, retryAfterMs: spent.retryAfterMs };
+  }
+
   #release(place: HandshakePlace): void {
     void this.stores.quota.release(place.rule, place.key, place.holder).catch(() => undefined);
   }
-}
-
-/** True when a namespace connect spends a budget. */
-export function connectHasBudgets(namespace: CompiledNamespace): boolean {
-  return namespace.rateLimit !== undefined || namespace.maxConnections !== undefined;
 }
