@@ -153,6 +153,7 @@ function compileNamespace(
   const rateLimit = rateRule(namespace.rateLimit, "connect", "rateLimit");
   const eventRateLimit = rateRule(namespace.eventRateLimit, "events", "eventRateLimit");
   const eventBudgets = Object.freeze(eventRateLimit ? [eventRateLimit] : []);
+  const events = compileEventValidators(name, namespace.events ?? {}, ajv, rules, isPattern, eventBudgets);
   return Object.freeze({
     name,
     auth: mode,
@@ -160,8 +161,10 @@ function compileNamespace(
     ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
     unknownEvents: namespace.unknownEvents ?? "reject",
     allowMissingOrigin: namespace.allowMissingOrigin ?? false,
-    events: compileEventValidators(name, namespace.events ?? {}, ajv, rules, isPattern, eventBudgets),
+    events,
     eventBudgets,
+    spendsEventBudgets:
+      eventBudgets.length > 0 || [...events.values()].some((event) => event.budgets.length > 0),
     ...optional("handshake", compileHandshake(name, namespace.handshake, ajv, rules)),
     ...optional("emits", compileEmits(name, namespace.emits, ajv, rules)),
     rules: Object.freeze({

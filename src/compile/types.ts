@@ -237,6 +237,8 @@ export interface CompiledNamespace {
   readonly eventRateLimit?: RateRule;
   /** What an undeclared event (under `unknownEvents: allow`) spends: the `eventRateLimit`, if any. */
   readonly eventBudgets: readonly RateRule[];
+  /** True when some event here spends a budget: only then can an event wait for a store. */
+  readonly spendsEventBudgets: boolean;
   readonly rules: NamespaceRules;
 }
 

@@ -15,7 +15,13 @@ export {
   type TokenFact,
 } from "./connect.js";
 export { decideLiveSocket, refusesConnection, type LiveSocketFacts } from "./live-socket.js";
-export { decideEvent, type EventFacts } from "./event.js";
+export {
+  decideEvent,
+  decideEventAccess,
+  decideEventPayload,
+  eventBudgets,
+  type EventFacts,
+} from "./event.js";
 export { decideArguments } from "./arguments.js";
 export { decideEmit, decideReply } from "./emit.js";
 export { presentedTokenFacts } from "./token-facts.js";

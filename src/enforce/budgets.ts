@@ -122,7 +122,18 @@ export class GuardBudgets {
       return { code: "too_many_connections", rule: quota.rule };
     }
     const quotas = this.stores.quota;
-    onSocketCleanup(socket, () => void quotas.release(quota, key, holder).catch(() => undefined));
+    // Socket.IO calls `_cleanup` on every end of a socket whose middleware chain finished; the
+    // connection's close covers a connect whose later (app) middleware never called `next`.
+    const conn = socket.conn;
+    let held = true;
+    const release = (): void => {
+      if (!held) return;
+      held = false;
+      conn.off("close", release);
+      void quotas.release(quota, key, holder).catch(() => undefined);
+    };
+    conn.once("close", release);
+    onSocketCleanup(socket, release);
     return undefined;
   }
 

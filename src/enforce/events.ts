@@ -2,25 +2,68 @@
  * The per-event path. Each admitted socket gets its own `onevent`, so a refused event reaches no
  * `onAny` listener, no `socket.use` middleware and no handler (Socket.IO runs `onAny` before
  * `socket.use`, so middleware alone could not stop it). The verdict is decide/'s
- * ({@link decideEvent}: reserved name → declared → token expiry → claims → size → binary →
- * schema); this file only gathers the facts and applies the verdict.
+ * ({@link decideEvent}: reserved name → declared → token expiry → claims → budget → size → ack →
+ * binary → schema); this file only gathers the facts and applies the verdict.
+ *
+ * An event that spends a rate limit waits for its store's answer. While one waits, the socket's
+ * later events wait behind it ({@link ArrivalOrder}), so every event is decided and dispatched in
+ * the order it arrived; at most `MAX_UNDECIDED_EVENTS` (64) wait at once, and one more is refused
+ * `rate_limited`. A socket whose namespace spends no event budget never waits and allocates nothing
+ * per event.
  */
 import type { Socket } from "socket.io";
-import { ALLOWED, decideEvent, type EventFacts } from "../decide/index.js";
+import { ArrivalOrder } from "../budget/arrival-order.js";
+import type { BudgetSpender } from "../budget/keys.js";
+import { refundBudgets, spendBudgets } from "../budget/spend.js";
+import type { RateRule } from "../budget/types.js";
+import {
+  ALLOWED,
+  decideEvent,
+  decideEventAccess,
+  decideEventPayload,
+  eventBudgets,
+  type EventFacts,
+  type Verdict,
+} from "../decide/index.js";
+import type { CompiledPolicy } from "../compile/types.js";
+import type { Rule } from "../decisions.js";
 import { REAUTH_EVENT } from "../policy/reserved-events.js";
 import { findNamespace } from "../compile/namespace-lookup.js";
+import { socketClientAddress } from "./client-address.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { packetBytes, packetCarriedBinary } from "./packet-size.js";
 import { handleReauth } from "./reauth.js";
 import { replyCheckedDispatch } from "./emits.js";
 import { refuseEvent } from "./refuse-event.js";
-import { ackCallback, originalOnevent, replaceOnevent, type DecodedPacket } from "./socket-io-internals.js";
+import {
+  ackCallback,
+  connectionId,
+  originalOnevent,
+  replaceOnevent,
+  type DecodedPacket,
+} from "./socket-io-internals.js";
 
 /** The facts of one event, rewritten in place for each packet of a socket (nothing is allocated per event). */
 type MutableEventFacts = { -readonly [K in keyof EventFacts]: EventFacts[K] };
 
+type Dispatch = (this: Socket, packet: DecodedPacket) => void;
+
 const NO_DATA: readonly unknown[] = Object.freeze([]);
+
+/**
+ * The wait a client is told when its event was refused because too many of its events were
+ * already waiting, or because a store could not answer at all.
+ */
+export const BACKLOG_RETRY_MS = 1000;
+
+/** One socket's budget bookkeeping: its queue (made on first need) and whether its namespace spends event budgets. */
+interface EventLane {
+  order: ArrivalOrder | undefined;
+  /** The policy `budgeted` was read from. */
+  seen: CompiledPolicy | undefined;
+  budgeted: boolean;
+}
 
 /**
  * Puts the guard in front of every event `socket` receives. Call it before the socket's connect
@@ -40,18 +83,24 @@ export function guardSocketEvents(ctx: GuardContext, socket: Socket): void {
     carriedBinary: false,
     now: 0,
   };
+  const lane: EventLane = { order: undefined, seen: undefined, budgeted: false };
   replaceOnevent(socket, (packet) => {
     if (!socket.connected) return;
-    if (admitEvent(ctx, socket, packet, facts)) dispatch.call(socket, packet);
+    if (admitEvent(ctx, socket, packet, facts, lane, dispatch)) dispatch.call(socket, packet);
   });
 }
 
-/** True when the event may go on to the app; otherwise the client has been answered. */
+/**
+ * True when the event may go on to the app now; otherwise the client has been answered, or the
+ * event waits for its turn (and is dispatched or refused then).
+ */
 function admitEvent(
   ctx: GuardContext,
   socket: Socket,
   packet: DecodedPacket,
   facts: MutableEventFacts,
+  lane: EventLane,
+  dispatch: Dispatch,
 ): boolean {
   const policy = ctx.holder.current;
   const data = Array.isArray(packet.data) ? (packet.data as unknown[]) : NO_DATA;
@@ -61,14 +110,117 @@ function admitEvent(
     return false;
   }
   const state = ctx.states.get(socket);
-  facts.identity = state?.identity;
+  if (!state) {
+    refuse(ctx, policy, socket, packet, data, undefined);
+    return false;
+  }
+  facts.identity = state.identity;
   facts.data = data;
   facts.ackRequested = typeof packet.id === "number";
   facts.bytes = packetBytes(packet);
   facts.carriedBinary = packetCarriedBinary(packet);
   facts.now = Date.now();
-  const verdict = state ? decideEvent(policy, facts) : undefined;
+  if (lane.seen !== policy) {
+    lane.seen = policy;
+    lane.budgeted = findNamespace(policy, facts.namespace)?.namespace.spendsEventBudgets === true;
+  }
+  if (!lane.budgeted && (lane.order === undefined || lane.order.idle)) {
+    const verdict = decideEvent(policy, facts);
+    facts.data = NO_DATA;
+    return settle(ctx, policy, socket, packet, data, verdict);
+  }
+  // This event may have to wait for a store, or others are waiting: it is decided in its turn,
+  // on a copy of its facts as they were when it arrived.
+  const arrived: EventFacts = { ...facts };
   facts.data = NO_DATA;
+  lane.order ??= new ArrivalOrder();
+  const order = lane.order;
+  if (order.idle) {
+    const access = decideEventAccess(policy, arrived);
+    if (access !== ALLOWED) return settle(ctx, policy, socket, packet, data, access);
+    const limits = eventBudgets(policy, arrived);
+    if (limits.length === 0)
+      return settle(ctx, policy, socket, packet, data, decideEventPayload(policy, arrived));
+    order.enqueue(() => spendThenDecide(ctx, socket, packet, arrived, policy, limits, dispatch));
+    return false;
+  }
+  const queued = order.enqueue(() => {
+    if (!socket.connected) return undefined;
+    const access = decideEventAccess(policy, arrived);
+    if (access !== ALLOWED) return void settle(ctx, policy, socket, packet, data, access);
+    const limits = eventBudgets(policy, arrived);
+    if (limits.length === 0) {
+      if (settle(ctx, policy, socket, packet, data, decideEventPayload(policy, arrived)))
+        dispatchInTurn(socket, packet, dispatch);
+      return undefined;
+    }
+    return spendThenDecide(ctx, socket, packet, arrived, policy, limits, dispatch);
+  });
+  if (!queued) {
+    refuseRateLimited(ctx, policy, socket, packet, data, undefined, BACKLOG_RETRY_MS);
+  }
+  return false;
+}
+
+/**
+ * Spends the event's budgets (after its access checks passed), then runs the checks after them;
+ * an event refused by those gets its points back. Dispatches it when everything allows.
+ */
+async function spendThenDecide(
+  ctx: GuardContext,
+  socket: Socket,
+  packet: DecodedPacket,
+  facts: EventFacts,
+  policy: CompiledPolicy,
+  limits: readonly RateRule[],
+  dispatch: Dispatch,
+): Promise<void> {
+  if (!socket.connected) return;
+  const spender: BudgetSpender = {
+    identity: facts.identity,
+    address: socketClientAddress(policy.connection, socket),
+    connection: connectionId(socket),
+  };
+  const data = facts.data;
+  let spent;
+  try {
+    spent = await spendBudgets(ctx.budgets.stores.rate, limits, spender);
+  } catch {
+    // A store never rejects (it counts in memory while its backend is down); if one did, refused.
+    return refuseRateLimited(ctx, policy, socket, packet, data, undefined, BACKLOG_RETRY_MS);
+  }
+  if (!socket.connected) return;
+  if (!spent.allowed) {
+    return refuseRateLimited(ctx, policy, socket, packet, data, spent.limit.rule, spent.retryAfterMs);
+  }
+  const verdict = decideEventPayload(policy, facts);
+  if (verdict !== ALLOWED) refundBudgets(ctx.budgets.stores.rate, limits, spender);
+  if (settle(ctx, policy, socket, packet, data, verdict)) dispatchInTurn(socket, packet, dispatch);
+}
+
+/**
+ * Hands an event decided in its turn to the app. An error the app's handler throws is thrown
+ * again outside the queue, as uncaught as it would be without the guard, and the queue goes on.
+ */
+function dispatchInTurn(socket: Socket, packet: DecodedPacket, dispatch: Dispatch): void {
+  try {
+    dispatch.call(socket, packet);
+  } catch (error) {
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+}
+
+/** Applies `verdict`: true when the event may go on (reported when allows are wanted), else refused. */
+function settle(
+  ctx: GuardContext,
+  policy: CompiledPolicy,
+  socket: Socket,
+  packet: DecodedPacket,
+  data: readonly unknown[],
+  verdict: Verdict,
+): boolean {
   if (verdict === ALLOWED) {
     if (ctx.decisions.wantsAllows() && !ctx.decisions.countAllowedEvent(socket.nsp.name, data[0])) {
       const declared = declaredEventName(ctx, socket, data);
@@ -76,20 +228,37 @@ function admitEvent(
     }
     return true;
   }
-  const code = verdict && verdict.code !== "allowed" ? verdict.code : "event_not_allowed";
-  refuseEvent(
-    ctx,
-    policy,
-    socket,
-    ackOf(socket, packet),
-    code,
-    "event",
-    declaredEventName(ctx, socket, data),
-    verdict?.details,
-    undefined,
-    verdict?.rule,
-  );
+  refuse(ctx, policy, socket, packet, data, verdict);
   return false;
+}
+
+function refuse(
+  ctx: GuardContext,
+  policy: CompiledPolicy,
+  socket: Socket,
+  packet: DecodedPacket,
+  data: readonly unknown[],
+  verdict: Verdict | undefined,
+): void {
+  const code = verdict && verdict.code !== "allowed" ? verdict.code : "event_not_allowed";
+  const declared = declaredEventName(ctx, socket, data);
+  const ack = ackOf(socket, packet);
+  refuseEvent(ctx, policy, socket, ack, code, "event", declared, verdict?.details, undefined, verdict?.rule);
+}
+
+/** Refuses an event over its budget (or past the socket's backlog), telling the client how long to wait. */
+function refuseRateLimited(
+  ctx: GuardContext,
+  policy: CompiledPolicy,
+  socket: Socket,
+  packet: DecodedPacket,
+  data: readonly unknown[],
+  rule: Rule | undefined,
+  retryAfterMs: number,
+): void {
+  const declared = declaredEventName(ctx, socket, data);
+  const ack = ackOf(socket, packet);
+  refuseEvent(ctx, policy, socket, ack, "rate_limited", "event", declared, undefined, retryAfterMs, rule);
 }
 
 /** The event's name when the policy declares it (a client-chosen name is never echoed). */

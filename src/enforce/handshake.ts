@@ -7,18 +7,21 @@
  * guard lets through).
  *
  * A refused polling request is answered 403 with `{ code, message }` as JSON; a refused upgrade is
- * answered 400 with the same body, and its connection closed.
+ * answered 400 with the same body, and its connection closed. A handshake over its address's
+ * `connection.rateLimit` is answered 429 with `Retry-After` and `retryAfterMs` in the body; one over
+ * `connection.maxConnections` is refused `too_many_connections`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { CompiledConnection, CompiledPolicy } from "../compile/types.js";
-import { decideHandshake, type HandshakeFacts, type Verdict } from "../decide/index.js";
+import { decideHandshake, type HandshakeFacts } from "../decide/index.js";
 import {
   DENIAL_CODES,
   DENIAL_MESSAGES,
   SockguardDenial,
   type Decision,
   type DenialCode,
+  type Rule,
 } from "../decisions.js";
 import { clientAddress } from "./client-address.js";
 import type { GuardContext } from "./context.js";
@@ -136,57 +139,132 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
       handshakeFacts(connection, req, transport, firstRequest && !upgrade),
     );
     const code = verdict.code;
-    if (code === "allowed") {
-      if (ctx.decisions.wantsAllows()) ctx.decisions.report(requestDecision(policy, req, verdict, stage));
-      return next();
+    if (code !== "allowed") {
+      if (ctx.decisions.wantsDenials())
+        ctx.decisions.report(requestDecision(policy, req, code, stage, verdict.rule));
+      return refuse(req, res, upgrade, next, code);
     }
-    if (ctx.decisions.wantsDenials()) ctx.decisions.report(requestDecision(policy, req, verdict, stage));
-    const denial = new SockguardDenial(code);
-    if (upgrade) return refuseUpgrade(req.socket, code, () => next(denial));
-    refusePolling(res, code);
-    next(denial);
+    // A new Engine.IO connection spends its address's handshake budgets; an upgrade of a session
+    // already admitted is the same connection and spends nothing more.
+    if (firstRequest && (connection.rateLimit !== undefined || connection.maxConnections !== undefined)) {
+      const address = clientAddress(connection, req);
+      ctx.budgets.admitHandshake(connection, req, address).then(
+        (refusal) => {
+          if (!refusal) return allow(ctx, policy, req, stage, verdict.rule, next);
+          if (ctx.decisions.wantsDenials())
+            ctx.decisions.report(
+              requestDecision(policy, req, refusal.code, stage, refusal.rule, refusal.retryAfterMs),
+            );
+          refuse(req, res, upgrade, next, refusal.code, refusal.retryAfterMs);
+        },
+        // A budget store never rejects (it counts in memory when its backend fails); if one did,
+        // the handshake is refused, never admitted.
+        () => refuse(req, res, upgrade, next, "rate_limited", RETRY_AFTER_STORE_FAILURE_MS),
+      );
+      return;
+    }
+    allow(ctx, policy, req, stage, verdict.rule, next);
   };
+}
+
+/** The wait a client is told when a budget could not be checked at all. */
+const RETRY_AFTER_STORE_FAILURE_MS = 1000;
+
+function allow(
+  ctx: GuardContext,
+  policy: CompiledPolicy,
+  req: IncomingMessage,
+  stage: "handshake" | "upgrade",
+  rule: Rule | undefined,
+  next: (err?: Error) => void,
+): void {
+  if (ctx.decisions.wantsAllows()) ctx.decisions.report(requestDecision(policy, req, "allowed", stage, rule));
+  next();
+}
+
+/**
+ * Answers a refused request: polling 403 (429 with `Retry-After` for `rate_limited`), an upgrade
+ * 400 (429) on its raw connection; then engine.io is told, so it writes nothing more.
+ */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upgrade: boolean,
+  next: (err?: Error) => void,
+  code: DenialCode,
+  retryAfterMs?: number,
+): void {
+  const denial = new SockguardDenial(code, undefined, retryAfterMs);
+  const body = retryAfterMs === undefined ? REFUSAL_BODIES[code] : JSON.stringify(denial.data);
+  if (upgrade) return refuseUpgrade(req.socket, body, retryAfterMs, () => next(denial));
+  refusePolling(res, body, retryAfterMs);
+  next(denial);
 }
 
 function requestDecision(
   policy: CompiledPolicy,
   req: IncomingMessage,
-  verdict: Verdict,
+  code: DenialCode | "allowed",
   stage: "handshake" | "upgrade",
+  rule: Rule | undefined,
+  retryAfterMs?: number,
 ): Decision {
   const address = clientAddress(policy.connection, req);
   return {
-    allowed: verdict.code === "allowed",
-    code: verdict.code,
+    allowed: code === "allowed",
+    code,
     stage,
     ...(address === undefined ? {} : { address }),
-    ...(verdict.rule === undefined ? {} : { rule: verdict.rule }),
+    ...(rule === undefined ? {} : { rule }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     policyVersion: policy.version,
   };
 }
 
-/** 403 with the JSON body; engine.io then sees the response already sent and writes nothing more. */
-function refusePolling(res: ServerResponse, code: DenialCode): void {
+/** The status line and headers of a refusal: 429 with `Retry-After` (whole seconds) when the client may retry. */
+function refusalHead(
+  refusedStatus: 400 | 403,
+  retryAfterMs: number | undefined,
+): { status: number; headers: Record<string, string> } {
+  if (retryAfterMs === undefined) return { status: refusedStatus, headers: {} };
+  return { status: 429, headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } };
+}
+
+/** 403 (or 429) with the JSON body; engine.io then sees the response already sent and writes nothing more. */
+function refusePolling(res: ServerResponse, body: string, retryAfterMs: number | undefined): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return;
   }
-  const body = REFUSAL_BODIES[code];
-  res.writeHead(403, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  const head = refusalHead(403, retryAfterMs);
+  res.writeHead(head.status, {
+    ...head.headers,
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
-/** 400 with the JSON body on the raw connection, then closes it; `done` runs once it is closed. */
-function refuseUpgrade(socket: Duplex, code: DenialCode, done: () => void): void {
+/** 400 (or 429) with the JSON body on the raw connection, then closes it; `done` runs once it is closed. */
+function refuseUpgrade(
+  socket: Duplex,
+  body: string,
+  retryAfterMs: number | undefined,
+  done: () => void,
+): void {
   socket.on("error", () => undefined);
   socket.once("close", done);
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body = REFUSAL_BODIES[code];
+  const head = refusalHead(400, retryAfterMs);
+  const extra = Object.entries(head.headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
   socket.end(
-    "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n" +
+    `HTTP/1.1 ${head.status} ${head.status === 429 ? "Too Many Requests" : "Bad Request"}\r\n` +
+      `Connection: close\r\n${extra}Content-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     () => socket.destroy(),
   );

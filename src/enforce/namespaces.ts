@@ -7,7 +7,8 @@
  */
 import type { Namespace, Socket } from "socket.io";
 import { SockguardDenial, type DenialCode, type PayloadErrorDetail, type Rule } from "../decisions.js";
-import type { CompiledPolicy, Identity } from "../compile/types.js";
+import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
+import { socketClientAddress } from "./client-address.js";
 import { findNamespace } from "../compile/namespace-lookup.js";
 import { authenticate } from "./authenticate.js";
 import { connectHandshakeFacts, connectOriginAllowed } from "./connect-origin.js";
@@ -72,12 +73,56 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
         return judgeConnect(ctx, socket, next);
       if (verdict.code !== "allowed")
         return refuseConnect(ctx, policy, socket, next, verdict.code, verdict.rule, verdict.details);
-      admit(ctx, socket, policy, identity);
-      next();
+      if (namespace.rateLimit === undefined && namespace.maxConnections === undefined) {
+        admit(ctx, socket, policy, identity);
+        return next();
+      }
+      // The budgets come right after the claims (DESIGN §3): a connect refused for its token or
+      // claims spends none of them.
+      spendConnectBudgets(ctx, socket, next, policy, namespace, identity, revocations);
     },
     () => refuseConnect(ctx, policy, socket, next, "token_invalid"),
   );
 }
+
+function spendConnectBudgets(
+  ctx: GuardContext,
+  socket: Socket,
+  next: (err?: Error) => void,
+  policy: CompiledPolicy,
+  namespace: CompiledNamespace,
+  identity: Identity | undefined,
+  revocations: number,
+): void {
+  const address = socketClientAddress(policy.connection, socket);
+  ctx.budgets.admitConnect(namespace, socket, identity, address).then(
+    (refusal) => {
+      if (refusal)
+        return refuseConnect(
+          ctx,
+          policy,
+          socket,
+          next,
+          refusal.code,
+          refusal.rule,
+          undefined,
+          refusal.retryAfterMs,
+        );
+      // A reload or a revoke while the stores answered: judged again (the place this socket took is
+      // its own, so taking it again takes no other).
+      if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
+        return judgeConnect(ctx, socket, next);
+      admit(ctx, socket, policy, identity);
+      next();
+    },
+    // A store never rejects (it counts in memory while its backend is down); if one did, refused.
+    () =>
+      refuseConnect(ctx, policy, socket, next, "rate_limited", undefined, undefined, STORE_FAILURE_RETRY_MS),
+  );
+}
+
+/** The wait a client is told when a budget could not be checked at all. */
+const STORE_FAILURE_RETRY_MS = 1000;
 
 function admit(
   ctx: GuardContext,
@@ -106,14 +151,15 @@ function refuseConnect(
   code: DenialCode,
   rule?: Rule,
   details?: readonly PayloadErrorDetail[],
+  retryAfterMs?: number,
 ): void {
   if (ctx.decisions.wantsDenials())
-    ctx.decisions.report(socketDecision(ctx, socket, code, "connect", { rule, details }));
+    ctx.decisions.report(socketDecision(ctx, socket, code, "connect", { rule, details, retryAfterMs }));
   const namespace = socket.nsp;
   // This socket is the only one connecting and none is connected: the child exists only for it.
   if (namespace.sockets.size === 0 && connectingCount(namespace) <= 1)
     removeChildNamespace(ctx.io, namespace);
-  next(new SockguardDenial(code, details));
+  next(new SockguardDenial(code, details, retryAfterMs));
   // A refused connect counts against the connection's budget: trying tokens has an end.
   countDenial(ctx, policy, socket, "connect");
 }

@@ -37,6 +37,7 @@ export function handBuiltNamespace(
     unknownEvents: "reject",
     events: new Map(),
     eventBudgets: [],
+    spendsEventBudgets: false,
     rules,
   };
 }
