@@ -55,6 +55,29 @@ describe("e2e: the chat demo in Chromium, from its own origin", function () {
     assert.deepEqual(await receivedMessages(bob), ["alicea valid one after"]);
   });
 
+  it("refuses the sixth message typed within ten seconds with rate_limited and shows the wait", async function () {
+    const typist = await open("typist", "chat:read chat:write");
+    const reader = await open("reader-of-typist", "chat:read");
+    for (let i = 1; i <= 5; i++) {
+      await sendMessage(typist, `fast ${i}`);
+      await waitForMessage(reader, `fast ${i}`);
+      // The page clears the composer when the ack arrives; the next message is typed after that.
+      await typist.waitForFunction("document.querySelector('#text').value === ''");
+    }
+
+    await sendMessage(typist, "one too many");
+    await waitForRefusal(typist, "rate_limited");
+    const notice = (await typist.locator("#notice").textContent()) ?? "";
+    // policies/chat.yaml: message rateLimit 5/10s, so the wait is at most ten seconds.
+    const wait = Number(/try again in (\d+) s/.exec(notice)?.[1]);
+    assert.ok(wait >= 1 && wait <= 10, `the notice says how long to wait: ${notice}`);
+    assert.deepEqual(
+      (await receivedMessages(reader)).filter((text) => text.includes("one too many")),
+      [],
+      "the refused message was never broadcast",
+    );
+  });
+
   it("refuses a message from a sender without the chat:write scope with claims_not_satisfied", async function () {
     const reader = await open("reader", "chat:read");
 

@@ -22,6 +22,12 @@ function setStatus(state, text, { code = "", transport = "" } = {}) {
   status.textContent = text;
 }
 
+/** ", try again in 3 s" for a refusal that says how long to wait (`rate_limited`), else nothing. */
+function waitText(body) {
+  const wait = body?.retryAfterMs;
+  return typeof wait === "number" ? `, try again in ${Math.max(1, Math.ceil(wait / 1000))} s` : "";
+}
+
 function showNotice(code, text) {
   const notice = element("notice");
   notice.dataset.code = code;
@@ -103,7 +109,9 @@ async function connect() {
   current.on("connect_error", (error) => {
     // A namespace refusal carries the guard's code; a refused handshake only says it failed.
     const code = error.data?.code ?? "";
-    const text = code ? `Refused: ${code} (${error.data.message})` : `Cannot connect: ${error.message}`;
+    const text = code
+      ? `Refused: ${code} (${error.data.message})${waitText(error.data)}`
+      : `Cannot connect: ${error.message}`;
     setStatus("refused", text, { code });
   });
   current.on("disconnect", (reason) => {
@@ -123,11 +131,12 @@ async function connect() {
   current.on("typing", ({ from, typing }) => {
     element("typing").textContent = typing ? `${from} is typing…` : "";
   });
-  current.on("sockguard:denied", ({ event, code, message }) => {
+  current.on("sockguard:denied", (denial) => {
+    const { event, code, message } = denial;
     lastDenial = code;
     // `event` is present only for an event the policy declares; a disconnect carries none.
     const what = event ? `The guard refused “${event}”` : "The guard";
-    addLine("denied", "", `${what}: ${code} (${message})`);
+    addLine("denied", "", `${what}: ${code} (${message})${waitText(denial)}`);
   });
 }
 
@@ -142,7 +151,10 @@ function emitWithAck(event, payload, onOk) {
     if (timeout) {
       showNotice("timeout", `No answer to “${event}”`);
     } else if (reply?.error) {
-      showNotice(reply.error.code, `“${event}” refused: ${reply.error.code} (${reply.error.message})`);
+      showNotice(
+        reply.error.code,
+        `“${event}” refused: ${reply.error.code} (${reply.error.message})${waitText(reply.error)}`,
+      );
     } else {
       showNotice("", "");
       onOk(reply);

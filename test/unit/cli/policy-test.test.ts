@@ -251,8 +251,8 @@ describe("sockguard explain", () => {
       "token expiry",
       "claims",
     ]);
-    assert.match(stdout, /claims +FAILED: claims_not_satisfied \(policies\/chat\.yaml:31:20\)/);
-    assert.match(stdout, /^decision: claims_not_satisfied, decided by policies\/chat\.yaml:31:20$/m);
+    assert.match(stdout, /claims +FAILED: claims_not_satisfied \(policies\/chat\.yaml:35:20\)/);
+    assert.match(stdout, /^decision: claims_not_satisfied, decided by policies\/chat\.yaml:35:20$/m);
   });
 
   it("explains each kind of denial: schema, size, origin", async () => {
@@ -269,7 +269,7 @@ describe("sockguard explain", () => {
       "--args",
       '[{"room":"A"}]',
     ]);
-    assert.match(schema.stdout, /schema +FAILED: payload_invalid \(policies\/chat\.yaml:39:\d+\)/);
+    assert.match(schema.stdout, /schema +FAILED: payload_invalid \(policies\/chat\.yaml:44:\d+\)/);
     assert.match(schema.stdout, /size +passed/);
     const origin = await run([
       "explain",
