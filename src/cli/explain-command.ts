@@ -38,6 +38,7 @@ const CHECK_TITLES: Record<TraceStep["check"], string> = {
   claims: "claims",
   event: "event",
   "token expiry": "token expiry",
+  budget: "rate limit",
   size: "size",
   ack: "acknowledgement",
   handshake: "handshake auth and query",

@@ -2,13 +2,17 @@
  * Runs a loaded suite through decide/, the code the guard decides with: each case is one simulated
  * Engine.IO connection (a handshake, a connect, then its events in order) on the suite's clock.
  * Stateful checks run beside the decisions against per-connection state, as the guard runs them:
- * `maxDenials` today ({@link DenialWindow}); budgets and revocations get their in-memory stores
- * through {@link SimulatedConnection} when they land.
+ * `maxDenials` ({@link DenialWindow}), and the event budgets (`eventRateLimit`, an event's
+ * `rateLimit`), counted by rate-limiter-flexible on the suite's clock ({@link clockRateStore}), so
+ * `repeat` and `after` exercise them without waiting. Each case starts with full budgets.
  */
 import { UnsecuredJWT } from "jose";
 import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { ABSENT_TOKEN, decideConnect, type TokenFact } from "../decide/connect.js";
-import { decideEvent } from "../decide/event.js";
+import { decideEvent, decideEventAccess, eventBudgets, type EventFacts } from "../decide/event.js";
+import { spendThenDecidePayload } from "../decide/event-budget.js";
+import { clockRateStore } from "../budget/clock-rate-store.js";
+import type { RateStore } from "../budget/types.js";
 import { decideHandshake } from "../decide/handshake.js";
 import { presentedTokenFacts } from "../decide/token-facts.js";
 import { ALLOWED, denial, type TraceSink, type Verdict } from "../decide/verdict.js";
@@ -24,6 +28,10 @@ export interface SimulatedConnection {
   /** The suite clock, in milliseconds since the epoch. */
   now: number;
   readonly denials: DenialWindow;
+  /** The case's event budgets, on the suite clock. */
+  readonly budgets: RateStore;
+  /** The client address of the case's handshake, when it gave one. */
+  address?: string;
   /** Set once the guard would have closed the connection (too_many_denials, a refused handshake). */
   closedWith?: Verdict;
   /** The namespace of the connect, once there was one. */
@@ -71,7 +79,11 @@ export async function runSuite(suite: Suite, listeners: RunListeners = {}): Prom
 
 async function runCase(suite: Suite, testCase: TestCase, listeners: RunListeners): Promise<CaseResult> {
   const policy = suite.policy;
-  const connection: SimulatedConnection = { now: suite.now, denials: new DenialWindow() };
+  const connection: SimulatedConnection = {
+    now: suite.now,
+    denials: new DenialWindow(),
+    budgets: clockRateStore(() => connection.now),
+  };
   const steps: StepResult[] = [];
   const last = testCase.steps.length - 1;
   for (let index = 0; index <= last; index++) {
@@ -124,6 +136,7 @@ async function decideStep(
       },
       trace,
     );
+    if (step.address !== undefined) connection.address = step.address;
     if (verdict !== ALLOWED) connection.closedWith = verdict;
     return verdict;
   }
@@ -143,21 +156,33 @@ async function decideStep(
   }
   const { data, carriedBinary } = eventData(step.name, step.args);
   const namespace = connection.namespace ?? "/";
-  const verdict = decideEvent(
-    policy,
-    {
-      namespace,
-      identity: connection.identity,
-      data,
-      ackRequested: step.ack,
-      bytes: encodedBytes(namespace, data, step.ack),
-      carriedBinary,
-      now: connection.now,
-    },
-    trace,
-  );
+  const facts: EventFacts = {
+    namespace,
+    identity: connection.identity,
+    data,
+    ackRequested: step.ack,
+    bytes: encodedBytes(namespace, data, step.ack),
+    carriedBinary,
+    now: connection.now,
+  };
+  const verdict = await decideEventWithBudgets(policy, facts, connection, trace);
   if (verdict !== ALLOWED) countDenial(policy, connection);
   return verdict;
+}
+
+/** An event as the guard decides it: its access checks, its budgets on the suite clock, then its payload. */
+async function decideEventWithBudgets(
+  policy: CompiledPolicy,
+  facts: EventFacts,
+  connection: SimulatedConnection,
+  trace: TraceSink | undefined,
+): Promise<Verdict> {
+  const limits = eventBudgets(policy, facts);
+  if (limits.length === 0) return decideEvent(policy, facts, trace);
+  const access = decideEventAccess(policy, facts, trace);
+  if (access !== ALLOWED) return access;
+  const spender = { identity: facts.identity, address: connection.address, connection: "suite" };
+  return (await spendThenDecidePayload(policy, facts, limits, connection.budgets, spender, trace)).verdict;
 }
 
 /** `maxDenials`, as the guard counts it: once over, the connection is closed with too_many_denials. */

@@ -22,6 +22,7 @@ export {
   eventBudgets,
   type EventFacts,
 } from "./event.js";
+export { spendThenDecidePayload, type BudgetedVerdict } from "./event-budget.js";
 export { decideArguments } from "./arguments.js";
 export { decideEmit, decideReply } from "./emit.js";
 export { presentedTokenFacts } from "./token-facts.js";

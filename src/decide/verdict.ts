@@ -50,6 +50,7 @@ export type CheckName =
   | "claims"
   | "event"
   | "token expiry"
+  | "budget"
   | "size"
   | "ack"
   | "handshake"

@@ -14,7 +14,6 @@
 import type { Socket } from "socket.io";
 import { ArrivalOrder } from "../budget/arrival-order.js";
 import type { BudgetSpender } from "../budget/keys.js";
-import { refundBudgets, spendBudgets } from "../budget/spend.js";
 import type { RateRule } from "../budget/types.js";
 import {
   ALLOWED,
@@ -22,6 +21,7 @@ import {
   decideEventAccess,
   decideEventPayload,
   eventBudgets,
+  spendThenDecidePayload,
   type EventFacts,
   type Verdict,
 } from "../decide/index.js";
@@ -182,19 +182,18 @@ async function spendThenDecide(
     connection: connectionId(socket),
   };
   const data = facts.data;
-  let spent;
+  let outcome;
   try {
-    spent = await spendBudgets(ctx.budgets.stores.rate, limits, spender);
+    outcome = await spendThenDecidePayload(policy, facts, limits, ctx.budgets.stores.rate, spender);
   } catch {
     // A store never rejects (it counts in memory while its backend is down); if one did, refused.
     return refuseRateLimited(ctx, policy, socket, packet, data, undefined, BACKLOG_RETRY_MS);
   }
   if (!socket.connected) return;
-  if (!spent.allowed) {
-    return refuseRateLimited(ctx, policy, socket, packet, data, spent.limit.rule, spent.retryAfterMs);
+  const { verdict, retryAfterMs } = outcome;
+  if (retryAfterMs !== undefined) {
+    return refuseRateLimited(ctx, policy, socket, packet, data, verdict.rule, retryAfterMs);
   }
-  const verdict = decideEventPayload(policy, facts);
-  if (verdict !== ALLOWED) refundBudgets(ctx.budgets.stores.rate, limits, spender);
   if (settle(ctx, policy, socket, packet, data, verdict)) dispatchInTurn(socket, packet, dispatch);
 }
 
