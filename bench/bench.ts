@@ -8,6 +8,7 @@ import { availableParallelism, cpus, loadavg, platform, release, totalmem } from
 import { performance } from "node:perf_hooks";
 import type { BenchResults, MachineInfo, WorkloadReport } from "./results.js";
 import type { BenchSizes } from "./sizes.js";
+import { runBudgets } from "./workloads/budgets.js";
 import { runDecision } from "./workloads/decision.js";
 import { runFleet } from "./workloads/fleet.js";
 import { runHandshakes } from "./workloads/handshakes.js";
@@ -31,6 +32,7 @@ export const WORKLOADS: readonly Workload[] = [
   { id: "fleet", titles: ["Recheck", "Memory"], run: (s) => runFleet(s.fleet) },
   { id: "validate", titles: ["Validate"], run: (s) => runValidate(s.validate) },
   { id: "emits", titles: ["Emits"], run: (s) => runEmits(s.emits) },
+  { id: "budgets", titles: ["Event budgets"], run: (s) => runBudgets(s.decision) },
 ];
 
 export interface BenchOptions {

@@ -21,7 +21,25 @@ const SPENT: SpendOutcome = Object.freeze({ allowed: true });
  * const outcome = await spendBudgets(store, event.budgets, spender);
  * if (!outcome.allowed) refuse("rate_limited", outcome.limit.rule, outcome.retryAfterMs);
  */
-export async function spendBudgets(
+export function spendBudgets(
+  store: RateStore,
+  limits: readonly RateRule[],
+  spender: BudgetSpender,
+): Promise<SpendOutcome> {
+  // One limit (the usual case) is one store call and one callback, without an async frame.
+  if (limits.length === 1) return spendOne(store, limits[0]!, spender);
+  return spendInOrder(store, limits, spender);
+}
+
+function spendOne(store: RateStore, limit: RateRule, spender: BudgetSpender): Promise<SpendOutcome> {
+  return store
+    .consume(limit, budgetKey(limit.by, spender))
+    .then((answer) =>
+      answer.allowed ? SPENT : { allowed: false, limit, retryAfterMs: answer.retryAfterMs },
+    );
+}
+
+async function spendInOrder(
   store: RateStore,
   limits: readonly RateRule[],
   spender: BudgetSpender,

@@ -29,7 +29,7 @@ const ALLOWED_OUTCOME: BudgetedVerdict = Object.freeze({ verdict: ALLOWED });
  *   const { verdict, retryAfterMs } = await spendThenDecidePayload(policy, facts, eventBudgets(policy, facts), store, spender);
  * }
  */
-export async function spendThenDecidePayload(
+export function spendThenDecidePayload(
   policy: CompiledPolicy,
   facts: EventFacts,
   limits: readonly RateRule[],
@@ -37,19 +37,20 @@ export async function spendThenDecidePayload(
   spender: BudgetSpender,
   trace?: TraceSink,
 ): Promise<BudgetedVerdict> {
-  const spent = await spendBudgets(store, limits, spender);
-  if (!spent.allowed) {
-    const rule = spent.limit.rule ?? policy.rules.namespaces;
-    return {
-      verdict: failed(trace, "budget", denial("rate_limited", rule)),
-      retryAfterMs: spent.retryAfterMs,
-    };
-  }
-  if (trace) for (const limit of limits) trace({ check: "budget", outcome: "passed", ...ruleOf(limit) });
-  const verdict = decideEventPayload(policy, facts, trace);
-  if (verdict === ALLOWED) return ALLOWED_OUTCOME;
-  refundBudgets(store, limits, spender);
-  return { verdict };
+  return spendBudgets(store, limits, spender).then((spent) => {
+    if (!spent.allowed) {
+      const rule = spent.limit.rule ?? policy.rules.namespaces;
+      return {
+        verdict: failed(trace, "budget", denial("rate_limited", rule)),
+        retryAfterMs: spent.retryAfterMs,
+      };
+    }
+    if (trace) for (const limit of limits) trace({ check: "budget", outcome: "passed", ...ruleOf(limit) });
+    const verdict = decideEventPayload(policy, facts, trace);
+    if (verdict === ALLOWED) return ALLOWED_OUTCOME;
+    refundBudgets(store, limits, spender);
+    return { verdict };
+  });
 }
 
 function ruleOf(limit: RateRule): { rule?: NonNullable<RateRule["rule"]> } {

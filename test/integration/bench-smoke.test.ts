@@ -67,8 +67,18 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
     );
     assert.deepEqual([...variants("Memory")], ["plain", "sockguard"]);
     assert.deepEqual([...variants("Emits")], ["emits: off", "emits: warn", "warn ÷ off"]);
+    assert.deepEqual(
+      [...variants("Event budgets")],
+      [
+        "decision path: without a budget",
+        "decision path: with a memory rate limit",
+        "Socket.IO path: plain",
+        "Socket.IO path: sockguard, no budget",
+        "Socket.IO path: sockguard, memory rate limit",
+      ],
+    );
     const targets = results.workloads.flatMap((w) => w.targets.map((t) => t.target));
-    assert.equal(targets.length, 10);
+    assert.equal(targets.length, 11);
   });
 
   it("writes the JSON results and renders every workload and target in the Markdown table", async () => {
@@ -77,6 +87,6 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
     const markdown = renderMarkdown(results);
     for (const name of EXPECTED_REPORTS)
       assert.match(markdown, new RegExp(`\\| ${name.replace(/[()]/g, "\\$&")} \\|`));
-    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 10);
+    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 11);
   });
 });
