@@ -14,18 +14,14 @@
  * batches of 64 (the most events of one socket that may wait for a store at once), each batch timed
  * until the handler has seen all of it.
  */
-import { createServer, type Server as HttpServer } from "node:http";
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Server, type Socket } from "socket.io";
 import { MAX_UNDECIDED_EVENTS } from "../../src/budget/arrival-order.js";
 import type { BudgetSpender } from "../../src/budget/keys.js";
 import { MemoryRateStore } from "../../src/budget/memory-rate-store.js";
 import { createCompileContext } from "../../src/compile/auth.js";
 import { compilePolicy } from "../../src/compile/compile.js";
-import type { CompiledPolicy, Identity } from "../../src/compile/types.js";
+import type { CompiledPolicy } from "../../src/compile/types.js";
 import {
   ALLOWED,
   decideEvent,
@@ -34,11 +30,15 @@ import {
   spendThenDecidePayload,
   type EventFacts,
 } from "../../src/decide/index.js";
-import { loadPolicy, sockguard, type Guard } from "../../src/index.js";
-import { WireClient } from "../client/wire-client.js";
+import { loadPolicy } from "../../src/index.js";
+import {
+  startInProcessServer,
+  verifiedIdentity,
+  type InProcessServer,
+} from "../fixtures/in-process-server.js";
 import { createIssuerKey } from "../fixtures/issuer-keys.js";
 import { guardedPolicy, withTempDir, writePolicyFiles } from "../fixtures/policies.js";
-import { BENCH_EVENT, BENCH_ISSUER, BENCH_NAMESPACE, BENCH_ORIGIN, MESSAGE } from "../fixtures/scenario.js";
+import { BENCH_EVENT, BENCH_NAMESPACE, MESSAGE } from "../fixtures/scenario.js";
 import { checkTarget, workloadReport, type WorkloadReport } from "../results.js";
 import type { BenchSizes } from "../sizes.js";
 import { median, rotation } from "../stats.js";
@@ -165,49 +165,6 @@ async function measureDecisionPath(
   );
 }
 
-async function verifiedIdentity(policy: CompiledPolicy, token: string): Promise<Identity> {
-  const issuer = policy.auth.issuersByIss.get(BENCH_ISSUER);
-  if (!issuer) throw new Error("the bench policy has no bench issuer");
-  const result = await issuer.verify(token);
-  if (!result.ok) throw new Error(`the bench token did not verify: ${result.code}`);
-  return result.identity;
-}
-
-interface InProcessServer {
-  readonly socket: Socket;
-  handled(): number;
-  close(): Promise<void>;
-}
-
-async function startInProcessServer(policyPath: string | undefined, token: string): Promise<InProcessServer> {
-  const httpServer: HttpServer = createServer();
-  const io = new Server(httpServer);
-  let guard: Guard | undefined;
-  if (policyPath) guard = await sockguard(io, { policy: policyPath, watch: false });
-  let handled = 0;
-  const connected = once(io.of(BENCH_NAMESPACE), "connection") as Promise<[Socket]>;
-  io.of(BENCH_NAMESPACE).on("connection", (socket) => {
-    socket.on(BENCH_EVENT, () => {
-      handled++;
-    });
-  });
-  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  const client = await WireClient.connect({ url, namespace: BENCH_NAMESPACE, token, origin: BENCH_ORIGIN });
-  const [socket] = await connected;
-  return {
-    socket,
-    handled: () => handled,
-    close: async () => {
-      client.close();
-      await guard?.close();
-      io.disconnectSockets(true);
-      httpServer.closeAllConnections();
-      await io.close();
-    },
-  };
-}
-
 /** Hands `batches` batches of {@link MAX_UNDECIDED_EVENTS} packets over, each timed until all reached the handler. */
 async function injectBatches(server: InProcessServer, packet: string, batches: number): Promise<number> {
   const conn = server.socket.client.conn;
@@ -234,9 +191,9 @@ async function measureThroughSocketIo(
   const batches = Math.max(1, Math.round(sizes.socketBatch / MAX_UNDECIDED_EVENTS));
   const servers: InProcessServer[] = [];
   try {
-    servers.push(await startInProcessServer(undefined, token));
-    servers.push(await startInProcessServer(unlimitedPath, token));
-    servers.push(await startInProcessServer(limitedPath, token));
+    servers.push(await startInProcessServer("plain", undefined, token));
+    servers.push(await startInProcessServer("sockguard", unlimitedPath, token));
+    servers.push(await startInProcessServer("sockguard, memory rate limit", limitedPath, token));
     const [plain, unlimited, limited] = servers as [InProcessServer, InProcessServer, InProcessServer];
     const cases = [
       { name: "plain", server: plain },

@@ -17,30 +17,23 @@
  * `logDecisions: "denials"`, to a logger that drops its lines): what observing adds to an allowed
  * event is its difference from the plain guard's.
  */
-import { once } from "node:events";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Server, type Socket } from "socket.io";
 import { createCompileContext } from "../../src/compile/auth.js";
 import { compilePolicy } from "../../src/compile/compile.js";
 import type { CompiledPolicy, Identity } from "../../src/compile/types.js";
 import { ALLOWED, decideEvent } from "../../src/decide/index.js";
 import { Registry } from "prom-client";
-import { loadPolicy, sockguard, type Guard, type SockguardOptions } from "../../src/index.js";
+import { loadPolicy } from "../../src/index.js";
 import { createGuardObserver } from "../../src/observe/observer.js";
-import { WireClient } from "../client/wire-client.js";
+import {
+  startInProcessServer,
+  verifiedIdentity,
+  type InProcessServer,
+} from "../fixtures/in-process-server.js";
 import { createIssuerKey, type IssuerKey } from "../fixtures/issuer-keys.js";
 import { guardedPolicy, withTempDir, writePolicyFiles } from "../fixtures/policies.js";
-import {
-  BENCH_EVENT,
-  BENCH_ISSUER,
-  BENCH_NAMESPACE,
-  BENCH_ORIGIN,
-  INVALID_MESSAGE,
-  MESSAGE,
-} from "../fixtures/scenario.js";
+import { BENCH_EVENT, BENCH_NAMESPACE, INVALID_MESSAGE, MESSAGE } from "../fixtures/scenario.js";
 import { checkTarget, workloadReport, type WorkloadReport } from "../results.js";
 import type { BenchSizes } from "../sizes.js";
 import { median, rotation } from "../stats.js";
@@ -200,59 +193,7 @@ async function measureObservedCount(
   });
 }
 
-async function verifiedIdentity(policy: CompiledPolicy, token: string): Promise<Identity> {
-  const issuer = policy.auth.issuersByIss.get(BENCH_ISSUER);
-  if (!issuer) throw new Error("the bench policy has no bench issuer");
-  const result = await issuer.verify(token);
-  if (!result.ok) throw new Error(`the bench token did not verify: ${result.code}`);
-  return result.identity;
-}
-
 // --- through Socket.IO -----------------------------------------------------------------------
-
-interface InProcessServer {
-  readonly name: string;
-  readonly socket: Socket;
-  /** Events that reached the app's handler. */
-  handled(): number;
-  close(): Promise<void>;
-}
-
-async function startInProcessServer(
-  name: string,
-  policyPath: string | undefined,
-  token: string,
-  observe: Pick<SockguardOptions, "metrics" | "logDecisions" | "logger"> = {},
-): Promise<InProcessServer> {
-  const httpServer: HttpServer = createServer();
-  const io = new Server(httpServer);
-  let guard: Guard | undefined;
-  if (policyPath) guard = await sockguard(io, { policy: policyPath, watch: false, ...observe });
-  let handled = 0;
-  const connected = once(io.of(BENCH_NAMESPACE), "connection") as Promise<[Socket]>;
-  io.of(BENCH_NAMESPACE).on("connection", (socket) => {
-    socket.on(BENCH_EVENT, (message: unknown, ack: unknown) => {
-      handled++;
-      if (typeof ack === "function") ack(message);
-    });
-  });
-  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  const client = await WireClient.connect({ url, namespace: BENCH_NAMESPACE, token, origin: BENCH_ORIGIN });
-  const [socket] = await connected;
-  return {
-    name,
-    socket,
-    handled: () => handled,
-    close: async () => {
-      client.close();
-      await guard?.close();
-      io.disconnectSockets(true);
-      httpServer.closeAllConnections();
-      await io.close();
-    },
-  };
-}
 
 /** One batch kind: a packet, the server it goes to, and the plain case it is compared with. */
 interface SocketIoCase {
