@@ -122,6 +122,11 @@ export interface Decision {
   readonly rule?: Rule;
   /** The version of the policy that decided. */
   readonly policyVersion?: string;
+  /**
+   * True for a denial that was reported and not enforced: under `mode: shadow`, or judged by the
+   * candidate policy of the `shadow` option (whose version `policyVersion` then is).
+   */
+  readonly shadow?: boolean;
 }
 
 /**

@@ -15,9 +15,13 @@ import {
   SockguardGuard,
   type Guard,
   type PolicyFollower,
+  type ReloadEvent,
+  type ReloadFailedEvent,
   type ReloadOutcome,
   type SockguardOptions,
 } from "./enforce/guard.js";
+import type { Policy } from "./policy/types.js";
+import type { ReloadLogger } from "./reload/reload-log.js";
 import { EMIT_MODES } from "./enforce/emits.js";
 import { scheduleStackCheck } from "./doctor/running-stack.js";
 import { consoleLogger } from "./observe/console-logger.js";
@@ -50,6 +54,10 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
     throw new TypeError("sockguard: options.policy must be a policy file path or a policy object");
   }
   const baseDir = objectBaseDir(policy, options.baseDir);
+  const shadow = options.shadow;
+  if (shadow !== undefined && typeof shadow !== "string" && (typeof shadow !== "object" || shadow === null)) {
+    throw new TypeError("sockguard: options.shadow must be a policy file path or a policy object");
+  }
   if (options.emits !== undefined && !EMIT_MODES.includes(options.emits)) {
     throw new TypeError(`sockguard: options.emits must be one of ${EMIT_MODES.join(", ")}`);
   }
@@ -61,33 +69,67 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
   // Key sets download only once the guard warms them, by when the observer is in place.
   let observer: GuardObserver = INERT_OBSERVER;
   const context = createCompileContext({}, (uri, result) => observer.jwksDownload(uri, result));
-  const load = (): Promise<PolicyLoadResult> =>
-    typeof policy === "string" ? loadPolicy(policy) : checkPolicyObject(policy, baseDir);
+  const load = policyLoader(policy, baseDir);
   const firstLoad = await loadSafely(load, typeof policy === "string" ? policy : POLICY_OBJECT_FILE);
   const first = compileLoaded(firstLoad, context);
   if (!first.ok) {
     context.remoteKeySets.close();
     throw new PolicyLoadError(first.diagnostics);
   }
+  // The candidate compiles with its own context: no key set is shared with the policy in force.
+  const shadowContext = shadow === undefined ? undefined : createCompileContext();
+  const loadShadow = shadow === undefined ? undefined : policyLoader(shadow, baseDir);
+  const shadowLoad =
+    loadShadow && (await loadSafely(loadShadow, typeof shadow === "string" ? shadow : POLICY_OBJECT_FILE));
+  const candidate = shadowLoad && shadowContext ? compileLoaded(shadowLoad, shadowContext) : undefined;
+  if (candidate && !candidate.ok) {
+    context.remoteKeySets.close();
+    shadowContext?.remoteKeySets.close();
+    throw new PolicyLoadError(
+      candidate.diagnostics,
+      "the shadow policy did not load, so the guard did not start",
+    );
+  }
+  const closeContexts = (): void => {
+    context.remoteKeySets.close();
+    shadowContext?.remoteKeySets.close();
+  };
   try {
     observer = await createGuardObserver(options, options.logger ?? consoleLogger, first.compiled);
   } catch (error) {
-    context.remoteKeySets.close();
+    closeContexts();
     throw error;
   }
-  if (guardedServers.has(io)) throw new Error("sockguard: this Socket.IO server is already guarded");
+  if (guardedServers.has(io)) {
+    closeContexts();
+    throw new Error("sockguard: this Socket.IO server is already guarded");
+  }
   let guard: SockguardGuard;
   try {
-    guard = new SockguardGuard(io, options, first.compiled, context, observer);
+    const shadowed =
+      candidate?.ok === true && shadowContext
+        ? { compiled: candidate.compiled, context: shadowContext }
+        : undefined;
+    guard = new SockguardGuard(io, options, first.compiled, context, observer, shadowed);
   } catch (error) {
-    context.remoteKeySets.close();
+    closeContexts();
     throw error;
   }
   guardedServers.add(io);
-  if (typeof policy === "string") {
-    await followPolicyFile(guard, policy, firstLoad, options.watch ?? true, observer);
-  } else {
-    guard.follow(followPolicyObject(guard, load, observer));
+  const watch = options.watch ?? true;
+  const inForce = enforcedTarget(guard, observer);
+  guard.follow(
+    typeof policy === "string"
+      ? await followPolicyFile(inForce, policy, firstLoad, watch)
+      : followPolicyObject(inForce, load),
+  );
+  if (shadow !== undefined && loadShadow && shadowLoad) {
+    const target = shadowTarget(guard);
+    guard.followShadow(
+      typeof shadow === "string"
+        ? await followPolicyFile(target, shadow, shadowLoad, watch)
+        : followPolicyObject(target, loadShadow),
+    );
   }
   scheduleStackCheck(io, guard.logger, options.advisories);
   await guard.joinFleet();
@@ -124,36 +166,85 @@ function objectBaseDir(policy: SockguardOptions["policy"], baseDir: unknown): st
   return resolve(baseDir ?? process.cwd());
 }
 
-/** A policy file: a reloader reads it (and watches it) and hands every good load to the guard. */
+/** Reads a policy file, or checks a policy object again. */
+function policyLoader(policy: string | Policy, baseDir: string): () => Promise<PolicyLoadResult> {
+  return () => (typeof policy === "string" ? loadPolicy(policy) : checkPolicyObject(policy, baseDir));
+}
+
+/** What a follower puts its loads into and tells its outcomes to: the policy in force, or the candidate. */
+interface FollowTarget {
+  readonly logger: ReloadLogger;
+  /** The version the target holds now. */
+  version(): string;
+  apply(result: PolicyLoadResult): ReloadOutcome;
+  reloaded(event: ReloadEvent): void;
+  failed(event: ReloadFailedEvent): void;
+  /** How a pass ended, for the metrics. */
+  passEnded?(result: "applied" | "unchanged" | "failed", seconds?: number): void;
+}
+
+/** The policy in force: loads go to the guard, outcomes to its events and the reload metrics. */
+function enforcedTarget(guard: SockguardGuard, observer: GuardObserver): FollowTarget {
+  return {
+    logger: guard.logger,
+    version: () => guard.version,
+    apply: (result) => guard.applyLoadResult(result),
+    reloaded: (event) => guard.emit("reload", event),
+    failed: (event) => guard.emit("reloadFailed", event),
+    passEnded: (result, seconds) => observer.reloaded(result, seconds),
+  };
+}
+
+/**
+ * The candidate of the `shadow` option: loads go to the guard's shadow judge, outcomes to the same
+ * events with `shadow: true`, and its log lines say `sockguard (shadow policy):`.
+ */
+function shadowTarget(guard: SockguardGuard): FollowTarget {
+  const relabel = (message: string): string => message.replace(/^sockguard: /, "sockguard (shadow policy): ");
+  const logger = guard.logger;
+  return {
+    logger: {
+      info: (message) => logger.info(relabel(message)),
+      warn: (message) => logger.warn(relabel(message)),
+      error: (message) => logger.error(relabel(message)),
+    },
+    version: () => guard.shadowVersion ?? "",
+    apply: (result) => guard.applyShadowLoadResult(result),
+    reloaded: (event) => guard.emit("reload", { ...event, shadow: true }),
+    failed: (event) => guard.emit("reloadFailed", { ...event, shadow: true }),
+  };
+}
+
+/** A policy file: a reloader reads it (and watches it) and hands every good load to the target. */
 async function followPolicyFile(
-  guard: SockguardGuard,
+  target: FollowTarget,
   path: string,
   firstLoad: PolicyLoadResult,
   watch: boolean,
-  observer: GuardObserver,
-): Promise<void> {
+): Promise<PolicyFollower> {
   const reloader = new PolicyReloader({
     path,
     load: loadPolicy,
     apply: (result) => {
-      const outcome = guard.applyLoadResult(result);
+      const outcome = target.apply(result);
       return outcome.ok ? {} : { diagnostics: outcome.diagnostics };
     },
     watch,
-    logger: guard.logger,
-    onPassEnd: (result, seconds) => observer.reloaded(result, seconds),
+    logger: target.logger,
+    onPassEnd: (result, seconds) => target.passEnded?.(result, seconds),
   });
-  reloader.on("reload", ({ version, files }) => guard.emit("reload", { version, files }));
-  reloader.on("reloadFailed", ({ diagnostics }) => guard.emit("reloadFailed", { diagnostics }));
-  guard.follow({
+  reloader.on("reload", ({ version, files }) => target.reloaded({ version, files }));
+  reloader.on("reloadFailed", ({ diagnostics }) => target.failed({ diagnostics }));
+  await reloader.start(firstLoad);
+  return {
     reload: async () => {
-      const before = guard.version;
+      const before = target.version();
       const outcome = await reloader.reload();
       switch (outcome.status) {
         case "applied":
           return { ok: true, version: outcome.version, changed: outcome.version !== before };
         case "unchanged":
-          return { ok: true, version: guard.version, changed: false };
+          return { ok: true, version: target.version(), changed: false };
         case "failed":
           return { ok: false, diagnostics: outcome.diagnostics };
         case "closed":
@@ -161,28 +252,23 @@ async function followPolicyFile(
       }
     },
     close: () => reloader.close(),
-  });
-  await reloader.start(firstLoad);
+  };
 }
 
 /** A policy object: `reload()` checks it again (its `${env:...}` values may have changed). */
-function followPolicyObject(
-  guard: SockguardGuard,
-  load: () => Promise<PolicyLoadResult>,
-  observer: GuardObserver,
-): PolicyFollower {
+function followPolicyObject(target: FollowTarget, load: () => Promise<PolicyLoadResult>): PolicyFollower {
   let queue: Promise<unknown> = Promise.resolve();
   const reloadOnce = async (): Promise<ReloadOutcome> => {
     const startedAt = performance.now();
     const result = await loadSafely(load, POLICY_OBJECT_FILE);
-    if (result.policy && !hasErrors(result.diagnostics) && result.version === guard.version) {
-      observer.reloaded("unchanged");
+    if (result.policy && !hasErrors(result.diagnostics) && result.version === target.version()) {
+      target.passEnded?.("unchanged");
       return { ok: true, version: result.version, changed: false };
     }
-    const outcome = guard.applyLoadResult(result);
-    observer.reloaded(outcome.ok ? "applied" : "failed", (performance.now() - startedAt) / 1000);
-    if (outcome.ok) guard.emit("reload", { version: outcome.version, files: [] });
-    else guard.emit("reloadFailed", { diagnostics: outcome.diagnostics });
+    const outcome = target.apply(result);
+    target.passEnded?.(outcome.ok ? "applied" : "failed", (performance.now() - startedAt) / 1000);
+    if (outcome.ok) target.reloaded({ version: outcome.version, files: [] });
+    else target.failed({ diagnostics: outcome.diagnostics });
     return outcome;
   };
   return {

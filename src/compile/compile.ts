@@ -15,6 +15,7 @@ import { compileConnection } from "./connection.js";
 import { compileEmits, compileEventValidators, compileHandshake } from "./events.js";
 import { createRuleLocator, type RuleLocator } from "./rules.js";
 import { compileTls } from "./tls.js";
+import { compileModes } from "./modes.js";
 import type {
   CompiledAuth,
   CompiledConnection,
@@ -68,6 +69,7 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
     patterns: Object.freeze(patterns),
     rules: policyRules(rules, auth),
     rateLimitIds: rateLimitIdsOf(connection, namespaces),
+    ...optional("modes", compileModes(policy)),
   });
 }
 

@@ -8,6 +8,7 @@ import type { AuthMode, TlsVersion, TokenSource, TransportName } from "../policy
 import type { DenialCode, Rule } from "../decisions.js";
 import type { QuotaRule, RateRule } from "../budget/types.js";
 import type { CompiledNamespacePattern } from "./namespace-lookup.js";
+import type { CompiledModes } from "./modes.js";
 
 /** Verified claims of a token (a JWT payload). */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -283,4 +284,6 @@ export interface CompiledPolicy {
   readonly rules: PolicyRules;
   /** The id of every rate limit in the policy (a reload keeps these counters and forgets the rest). */
   readonly rateLimitIds: ReadonlySet<string>;
+  /** Where `mode: shadow` applies; absent when no key says `shadow` (every denial is enforced). */
+  readonly modes?: CompiledModes;
 }

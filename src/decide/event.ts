@@ -34,6 +34,31 @@ export interface EventFacts {
   readonly now: number;
 }
 
+/** Event facts a caller rewrites in place for each packet of a socket (nothing allocated per event). */
+export type MutableEventFacts = { -readonly [K in keyof EventFacts]: EventFacts[K] };
+
+const NO_ARGUMENTS: readonly unknown[] = Object.freeze([]);
+
+/**
+ * The facts object of a socket in `namespace`, before its first event: the caller rewrites it for
+ * each packet.
+ *
+ * @example
+ * const facts = blankEventFacts(socket.nsp.name);
+ * facts.data = packet.data; // ... then decideEvent(policy, facts)
+ */
+export function blankEventFacts(namespace: string): MutableEventFacts {
+  return {
+    namespace,
+    identity: undefined,
+    data: NO_ARGUMENTS,
+    ackRequested: false,
+    bytes: 0,
+    carriedBinary: false,
+    now: 0,
+  };
+}
+
 /** Which of an event's checks to run: all, those before its budget, or those after it. */
 type Phase = 0 | 1 | 2;
 const ALL: Phase = 0;

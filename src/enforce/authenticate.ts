@@ -32,6 +32,11 @@ type Handshake = Socket["handshake"];
 export interface ConnectOutcome {
   readonly verdict: Verdict;
   readonly identity?: Identity;
+  /**
+   * The identity of a token that verified, is not expired and not revoked, whatever the verdict
+   * (its claims may have failed): what a connect admitted under `mode: shadow` carries on with.
+   */
+  readonly verified?: Identity;
 }
 
 /** An outcome that, when ok, always carries an identity (a verified token). */
@@ -86,9 +91,9 @@ export async function authenticate(
     ...(handshakeFacts ? { handshake: handshakeFacts } : {}),
     ...(fields ? { fields } : {}),
   });
-  return verdict === ALLOWED && token.kind === "verified"
-    ? { verdict, identity: token.identity }
-    : { verdict };
+  if (token.kind !== "verified") return { verdict };
+  if (verdict === ALLOWED) return { verdict, identity: token.identity, verified: token.identity };
+  return verdict.code === "claims_not_satisfied" ? { verdict, verified: token.identity } : { verdict };
 }
 
 /** Engine.IO's and Socket.IO's own query parameters, which `handshake.query` schemas never see. */

@@ -7,6 +7,7 @@ import type { CompiledPolicy } from "../compile/types.js";
 import type { RevocationStore } from "../cluster/revocation-store.js";
 import type { Decision } from "../decisions.js";
 import type { GuardBudgets } from "./budgets.js";
+import type { ShadowPolicyJudge } from "./shadow-policy.js";
 import type { SocketState } from "./socket-state.js";
 
 /**
@@ -43,7 +44,11 @@ export interface DecisionSink {
    * `event` is the name the client sent.
    */
   countAllowedEvent(namespace: string, event: unknown): boolean;
-  report(decision: Decision): void;
+  /**
+   * Reports `decision`, judged under `policy` (the policy in force by default; the candidate
+   * policy for its shadow decisions), whose declared names the metrics and the log label it by.
+   */
+  report(decision: Decision, policy?: CompiledPolicy): void;
 }
 
 export interface GuardContext {
@@ -59,4 +64,6 @@ export interface GuardContext {
   readonly emits: "warn" | "refuse" | "off";
   /** Rate limits and connection quotas: the stores, and the places handshakes took. */
   readonly budgets: GuardBudgets;
+  /** The candidate policy of the `shadow` option, judged beside the one in force; absent without one. */
+  readonly shadow?: ShadowPolicyJudge;
 }

@@ -7,6 +7,7 @@ import type { Decision, DenialCode, PayloadErrorDetail, Rule } from "../decision
 import type { GuardContext } from "./context.js";
 import { socketClientAddress } from "./client-address.js";
 import { findNamespace } from "../compile/namespace-lookup.js";
+import type { CompiledPolicy } from "../compile/types.js";
 
 /** Optional parts of a decision about a socket. */
 export interface SocketDecisionParts {
@@ -17,12 +18,17 @@ export interface SocketDecisionParts {
   readonly retryAfterMs?: number;
   /** The policy key that decided. */
   readonly rule?: Rule | undefined;
+  /** True for a denial reported and not enforced (`mode: shadow`, or the candidate policy's). */
+  readonly shadow?: boolean;
+  /** The subject the judge verified, when it is not the guard's (the candidate policy's own identity). */
+  readonly subject?: string | undefined;
 }
 
 /**
- * A decision about `socket` (a connect, an event, a recheck, ...). Its `namespace` is the policy's
- * key for the socket's namespace (the pattern, for a dynamic one); a name the policy does not list
- * was the client's choice and is left out.
+ * A decision about `socket` (a connect, an event, a recheck, ...) judged under `policy` (the one
+ * in force by default). Its `namespace` is that policy's key for the socket's namespace (the
+ * pattern, for a dynamic one); a name the policy does not list was the client's choice and is left
+ * out. `subject` is the one the guard verified, unless `parts` carries the judge's own.
  *
  * @example
  * if (ctx.decisions.wantsDenials()) ctx.decisions.report(socketDecision(ctx, socket, "payload_invalid", "event", { event: "message" }));
@@ -33,12 +39,14 @@ export function socketDecision(
   code: DenialCode | "allowed",
   stage: Decision["stage"],
   parts: SocketDecisionParts = {},
+  policy: CompiledPolicy = ctx.holder.current,
 ): Decision {
   const state = ctx.states.get(socket);
-  const subject = state?.identity?.subject;
-  const policy = ctx.holder.current;
+  const subject = "subject" in parts ? parts.subject : state?.identity?.subject;
   const address = socketClientAddress(policy.connection, socket);
-  const namespace = findNamespace(policy, socket.nsp.name)?.namespace.name ?? state?.admittedTo;
+  const namespace =
+    findNamespace(policy, socket.nsp.name)?.namespace.name ??
+    (policy === ctx.holder.current ? state?.admittedTo : undefined);
   return {
     allowed: code === "allowed",
     code,
@@ -52,5 +60,22 @@ export function socketDecision(
     ...(parts.retryAfterMs === undefined ? {} : { retryAfterMs: parts.retryAfterMs }),
     ...(parts.rule === undefined ? {} : { rule: parts.rule }),
     policyVersion: policy.version,
+    ...(parts.shadow === true ? { shadow: true } : {}),
   };
+}
+
+/**
+ * The event's name when `policy` declares it in `namespace` (a client-chosen name is never echoed).
+ *
+ * @example
+ * declaredEventName(policy, "/chat", "message"); // "message"
+ * declaredEventName(policy, "/chat", "made-up"); // undefined
+ */
+export function declaredEventName(
+  policy: CompiledPolicy,
+  namespace: string,
+  name: unknown,
+): string | undefined {
+  if (typeof name !== "string") return undefined;
+  return findNamespace(policy, namespace)?.namespace.events.get(name)?.name;
 }

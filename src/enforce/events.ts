@@ -36,6 +36,7 @@ import { packetBytes, packetCarriedBinary } from "./packet-size.js";
 import { handleReauth } from "./reauth.js";
 import { replyCheckedDispatch } from "./emits.js";
 import { refuseEvent } from "./refuse-event.js";
+import { passEventInShadow } from "./shadow-mode.js";
 import {
   ackCallback,
   connectionId,
@@ -86,6 +87,7 @@ export function guardSocketEvents(ctx: GuardContext, socket: Socket): void {
   const lane: EventLane = { order: undefined, seen: undefined, budgeted: false };
   replaceOnevent(socket, (packet) => {
     if (!socket.connected) return;
+    if (ctx.shadow !== undefined) ctx.shadow.judgeEvent(socket, packet);
     if (admitEvent(ctx, socket, packet, facts, lane, dispatch)) dispatch.call(socket, packet);
   });
 }
@@ -192,6 +194,8 @@ async function spendThenDecide(
   if (!socket.connected) return;
   const { verdict, retryAfterMs } = outcome;
   if (retryAfterMs !== undefined) {
+    if (policy.modes !== undefined && passEventInShadow(ctx, policy, socket, data, verdict, retryAfterMs))
+      return dispatchInTurn(socket, packet, dispatch);
     return refuseRateLimited(ctx, policy, socket, packet, data, verdict.rule, retryAfterMs);
   }
   if (settle(ctx, policy, socket, packet, data, verdict)) dispatchInTurn(socket, packet, dispatch);
@@ -227,6 +231,7 @@ function settle(
     }
     return true;
   }
+  if (policy.modes !== undefined && passEventInShadow(ctx, policy, socket, data, verdict)) return true;
   refuse(ctx, policy, socket, packet, data, verdict);
   return false;
 }

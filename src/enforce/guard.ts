@@ -40,11 +40,20 @@ import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
 import { watchTokenExpiry } from "./token-lifetime.js";
 import { ServedCertificate } from "./tls-context.js";
+import { ShadowPolicyJudge } from "./shadow-policy.js";
 
 /** Options of `sockguard()`. */
 export interface SockguardOptions {
   /** A policy file, or an already-parsed policy object (checked the same way, never watched). */
   readonly policy: string | Policy;
+  /**
+   * A candidate policy (a file path or a policy object, as `policy`) judged beside the one in force
+   * on the same traffic and never enforced: its would-be denials are reported as decisions with
+   * `shadow: true` and its own `policyVersion`. A file is watched and reloaded like `policy` (its
+   * last good version stays; a failed reload emits `reloadFailed` with `shadow: true`). Its rate
+   * limits and connection quotas are not counted. See docs/rollout.md.
+   */
+  readonly shadow?: string | Policy;
   /**
    * For a policy object: the directory its relative `$ref`s and key files resolve against (itself
    * relative to the working directory). Default: the working directory when `sockguard()` is
@@ -93,19 +102,25 @@ export interface GuardStatus {
   readonly version: string;
   /** Live sockets this node's guard admitted. */
   readonly sockets: number;
+  /** With the `shadow` option: the version of the candidate policy judged beside the one in force. */
+  readonly shadowVersion?: string;
   /** With `redis`: every node of the fleet as read at this node's last heartbeat. */
   readonly nodes?: readonly NodeStatus[];
 }
 
-/** A new policy is in force. */
+/** A new policy is in force (or, with `shadow: true`, a new candidate policy is judged in shadow). */
 export interface ReloadEvent {
   readonly version: string;
   readonly files: readonly string[];
+  /** True for the candidate policy of the `shadow` option. */
+  readonly shadow?: boolean;
 }
 
-/** A reload failed; the previous policy stays in force. */
+/** A reload failed; the previous policy stays in force (with `shadow: true`: the previous candidate stays). */
 export interface ReloadFailedEvent {
   readonly diagnostics: readonly Diagnostic[];
+  /** True for the candidate policy of the `shadow` option. */
+  readonly shadow?: boolean;
 }
 
 /** What {@link Guard.reload} did. `changed` is false when the policy read is the one already in force. */
@@ -148,6 +163,15 @@ export interface Guard extends EventEmitter<GuardEvents> {
   close(): Promise<void>;
 }
 
+/** A compile context whose remote key sets the guard closes when it closes. */
+export type GuardCompileContext = CompileContext & { readonly remoteKeySets: { close(): void } };
+
+/** The candidate policy's own compile context, and where its later versions come from. */
+interface CandidatePolicy {
+  readonly context: GuardCompileContext;
+  follower: PolicyFollower | undefined;
+}
+
 /** Where later policies come from: re-read on demand, and stopped when the guard closes. */
 export interface PolicyFollower {
   reload(): Promise<ReloadOutcome>;
@@ -164,14 +188,13 @@ interface GuardedEngine {
 export class PolicyLoadError extends Error {
   readonly diagnostics: readonly Diagnostic[];
 
-  constructor(diagnostics: readonly Diagnostic[]) {
+  /** `what` names the policy that did not load (the candidate of the `shadow` option, say). */
+  constructor(
+    diagnostics: readonly Diagnostic[],
+    what = "the policy did not load, so the server is not guarded",
+  ) {
     const shown = diagnostics.filter((d) => d.severity === "error").slice(0, 10);
-    super(
-      [
-        "sockguard: the policy did not load, so the server is not guarded:",
-        ...shown.map((diagnostic) => formatDiagnostic(diagnostic)),
-      ].join("\n  "),
-    );
+    super([`sockguard: ${what}:`, ...shown.map((diagnostic) => formatDiagnostic(diagnostic))].join("\n  "));
     this.name = "PolicyLoadError";
     this.diagnostics = diagnostics;
   }
@@ -212,6 +235,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   readonly #cluster: ClusterLink | undefined;
   readonly #observer: GuardObserver;
   #follower: PolicyFollower | undefined;
+  readonly #shadow: CandidatePolicy | undefined;
   #closed = false;
 
   constructor(
@@ -220,6 +244,7 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     first: CompiledPolicy,
     compileContext: CompileContext & { readonly remoteKeySets: { close(): void } },
     observer: GuardObserver = INERT_OBSERVER,
+    candidate?: { readonly compiled: CompiledPolicy; readonly context: GuardCompileContext },
   ) {
     super();
     this.#compileContext = compileContext;
@@ -236,8 +261,8 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       wantsAllows: () => observer.wantsAllows || (reportAllows && listening()),
       countAllowedEvent: (namespace, event) =>
         !(reportAllows && listening()) && observer.countAllowedEvent(namespace, event),
-      report: (decision) => {
-        observer.decision(decision, this.#holder.current);
+      report: (decision, policy = this.#holder.current) => {
+        observer.decision(decision, policy);
         if (decision.allowed && !reportAllows) return;
         try {
           this.emit("decision", decision);
@@ -268,12 +293,17 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
         ),
       ),
       emits: options.emits ?? "warn",
+      ...(candidate
+        ? { shadow: new ShadowPolicyJudge({ current: candidate.compiled }, () => this.#ctx) }
+        : {}),
     };
+    this.#shadow = candidate && { context: candidate.context, follower: undefined };
     this.#engineOptions = new EngineOptions(io, this.#logger);
     this.#engineOptions.apply(first);
     observer.policyInForce(first);
     observer.watchSockets(() => concreteNamespaces(io));
     warmIssuerKeys(first.auth);
+    if (candidate) warmIssuerKeys(candidate.compiled.auth);
     this.#installEngineGuard(io);
     guardNamespaces(this.#ctx);
     guardNamespaceEmits(this.#ctx);
@@ -301,6 +331,32 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   /** Sets where {@link reload} gets new policies from. */
   follow(follower: PolicyFollower): void {
     this.#follower = follower;
+  }
+
+  /** With the `shadow` option: sets where {@link reload} gets new candidate policies from. */
+  followShadow(follower: PolicyFollower): void {
+    if (this.#shadow) this.#shadow.follower = follower;
+  }
+
+  /** The version of the candidate policy judged in shadow; undefined without the `shadow` option. */
+  get shadowVersion(): string | undefined {
+    return this.#ctx.shadow?.holder.current.version;
+  }
+
+  /**
+   * Compiles a load result of the candidate policy and judges the traffic with it from now on: one
+   * assignment, nothing else changes (its certificate is not served, its budgets not counted). A
+   * result with errors leaves the previous candidate in place.
+   */
+  applyShadowLoadResult(result: PolicyLoadResult): ReloadOutcome {
+    const judge = this.#ctx.shadow;
+    if (!judge || !this.#shadow) return { ok: false, diagnostics: [] };
+    const outcome = compileLoaded(result, this.#shadow.context);
+    if (!outcome.ok) return { ok: false, diagnostics: outcome.diagnostics };
+    const changed = outcome.compiled.version !== judge.holder.current.version;
+    judge.holder.current = outcome.compiled;
+    warmIssuerKeys(outcome.compiled.auth);
+    return { ok: true, version: outcome.compiled.version, changed };
   }
 
   /**
@@ -339,6 +395,8 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
 
   reload(): Promise<ReloadOutcome> {
     if (this.#closed) return Promise.reject(new Error("sockguard: the guard is closed"));
+    // The candidate is re-read beside the policy in force; its outcome goes to its own events.
+    void this.#shadow?.follower?.reload().catch(() => undefined);
     if (!this.#follower) return Promise.resolve({ ok: true, version: this.version, changed: false });
     return this.#follower.reload();
   }
@@ -362,7 +420,12 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
   }
 
   status(): GuardStatus {
-    const local = { version: this.version, sockets: countGuardedSockets(this.#ctx) };
+    const shadowVersion = this.shadowVersion;
+    const local = {
+      version: this.version,
+      sockets: countGuardedSockets(this.#ctx),
+      ...(shadowVersion === undefined ? {} : { shadowVersion }),
+    };
     return this.#cluster ? { ...local, nodes: this.#cluster.nodes } : local;
   }
 
@@ -370,6 +433,8 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
     if (this.#closed) return;
     this.#closed = true;
     await this.#follower?.close();
+    await this.#shadow?.follower?.close();
+    this.#shadow?.context.remoteKeySets.close();
     await this.#cluster?.close();
     forEachGuardedSocket(this.#ctx, (_socket, state) => {
       state.expiry?.cancel();

@@ -26,6 +26,7 @@ import {
 import { clientAddress } from "./client-address.js";
 import type { GuardContext } from "./context.js";
 import { readEngineRequest } from "./engine-request.js";
+import { passRequestInShadow } from "./shadow-mode.js";
 
 /** engine.io's middleware signature. */
 export type EngineMiddleware = (
@@ -128,6 +129,7 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
     const { transport, firstRequest, upgrade } = readEngineRequest(req, res);
     // A polling request of an established session: its handshake was checked.
     if (!firstRequest && !upgrade) return next();
+    if (ctx.shadow !== undefined) ctx.shadow.judgeRequest(req, transport, firstRequest, upgrade);
 
     const stage = firstRequest ? "handshake" : "upgrade";
     // Only a plain HTTP handshake can be a browser's same-origin polling request; an upgrade to the
@@ -139,7 +141,10 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
       handshakeFacts(connection, req, transport, firstRequest && !upgrade),
     );
     const code = verdict.code;
-    if (code !== "allowed") {
+    if (
+      code !== "allowed" &&
+      !(policy.modes !== undefined && passRequestInShadow(ctx, policy, req, stage, code, verdict.rule))
+    ) {
       if (ctx.decisions.wantsDenials())
         ctx.decisions.report(requestDecision(policy, req, code, stage, verdict.rule));
       return refuse(req, res, upgrade, next, code);
@@ -150,7 +155,12 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
       const address = clientAddress(connection, req);
       ctx.budgets.admitHandshake(connection, req, address).then(
         (refusal) => {
-          if (!refusal) return allow(ctx, policy, req, stage, verdict.rule, next);
+          if (
+            !refusal ||
+            (policy.modes !== undefined &&
+              passRequestInShadow(ctx, policy, req, stage, refusal.code, refusal.rule, refusal.retryAfterMs))
+          )
+            return allow(ctx, policy, req, stage, verdict.rule, next);
           if (ctx.decisions.wantsDenials())
             ctx.decisions.report(
               requestDecision(policy, req, refusal.code, stage, refusal.rule, refusal.retryAfterMs),
@@ -201,7 +211,13 @@ function refuse(
   next(denial);
 }
 
-function requestDecision(
+/**
+ * The decision about a handshake or upgrade request judged under `policy`.
+ *
+ * @example
+ * ctx.decisions.report(requestDecision(policy, req, "origin_not_allowed", "handshake", policy.rules.origins));
+ */
+export function requestDecision(
   policy: CompiledPolicy,
   req: IncomingMessage,
   code: DenialCode | "allowed",

@@ -18,6 +18,7 @@ import { guardSocketEvents } from "./events.js";
 import { guardSocketEmits } from "./emits.js";
 import { isConnectionClosing } from "./feedback.js";
 import { countDenial } from "./refuse-event.js";
+import { admitConnectInShadow } from "./shadow-mode.js";
 import { stampDecodedPackets } from "./packet-size.js";
 import { createSocketState, publishIdentity } from "./socket-state.js";
 import { watchTokenExpiry } from "./token-lifetime.js";
@@ -43,6 +44,7 @@ export function guardNamespaces(ctx: GuardContext): void {
     stampDecodedPackets(socket);
     // A connection being closed for too many denials gets no more tokens verified.
     if (isConnectionClosing(socket.client)) return next(new SockguardDenial("too_many_denials"));
+    if (ctx.shadow !== undefined) ctx.shadow.judgeConnect(socket);
     judgeConnect(ctx, socket, next);
   };
   for (const namespace of concreteNamespaces(ctx.io)) putFirst(namespace, middleware);
@@ -66,13 +68,23 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
   const revocations = ctx.revocations.generation;
   const handshake = connectHandshakeFacts(policy.connection, socket);
   authenticate(socket.handshake, policy, socket.nsp.name, ctx.revocations, handshake).then(
-    ({ verdict, identity }) => {
+    ({ verdict, identity, verified }) => {
       // A reload or a revoke while the token was being verified: judge again, wholly under the new
       // policy and revocations (neither reached this socket, which is not connected yet).
       if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
         return judgeConnect(ctx, socket, next);
       if (verdict.code !== "allowed")
-        return refuseConnect(ctx, policy, socket, next, verdict.code, verdict.rule, verdict.details);
+        return refuseConnect(
+          ctx,
+          policy,
+          socket,
+          next,
+          verdict.code,
+          verdict.rule,
+          verdict.details,
+          undefined,
+          verified,
+        );
       if (namespace.rateLimit === undefined && namespace.maxConnections === undefined) {
         admit(ctx, socket, policy, identity);
         return next();
@@ -107,6 +119,7 @@ function spendConnectBudgets(
           refusal.rule,
           undefined,
           refusal.retryAfterMs,
+          identity,
         );
       // A reload or a revoke while the stores answered: judged again (the place this socket took is
       // its own, so taking it again takes no other).
@@ -152,7 +165,15 @@ function refuseConnect(
   rule?: Rule,
   details?: readonly PayloadErrorDetail[],
   retryAfterMs?: number,
+  identity?: Identity,
 ): void {
+  if (
+    policy.modes !== undefined &&
+    admitConnectInShadow(ctx, policy, socket, code, rule, details, retryAfterMs, identity)
+  ) {
+    admit(ctx, socket, policy, identity);
+    return next();
+  }
   if (ctx.decisions.wantsDenials())
     ctx.decisions.report(socketDecision(ctx, socket, code, "connect", { rule, details, retryAfterMs }));
   const namespace = socket.nsp;

@@ -16,6 +16,7 @@ import { closeConnectionsWithDenial, disconnectWithDenial, type ClosingConnectio
 import { connectHandshakeFacts } from "./connect-origin.js";
 import type { SocketState } from "./socket-state.js";
 import { concreteNamespaces } from "./socket-io-internals.js";
+import { keepLiveSocketInShadow } from "./shadow-mode.js";
 
 /**
  * Calls `visit` for every connected socket the guard admitted, with its state. Sockets may be
@@ -51,6 +52,12 @@ export function recheckLiveSockets(ctx: GuardContext, policy: CompiledPolicy): C
   disconnectMatching(ctx, "policy_changed", "recheck", (socket, state) => {
     const verdict = decideLiveSocket(policy, liveSocketFacts(policy, socket, state));
     if (verdict === ALLOWED) return undefined;
+    // Under `mode: shadow` the socket stays; its would-be disconnect is reported.
+    if (
+      policy.modes !== undefined &&
+      keepLiveSocketInShadow(ctx, policy, socket, verdict, "policy_changed", "recheck")
+    )
+      return undefined;
     if (refusesConnection(verdict)) refusedConnections.add(socket.client);
     return verdict.rule ?? null;
   });

@@ -10,6 +10,8 @@ import { scheduleAt } from "./expiry-timer.js";
 import { disconnectWithDenial } from "./feedback.js";
 import type { SocketState } from "./socket-state.js";
 import { tokenDeadline } from "../decide/token-expiry.js";
+import { denial } from "../decide/verdict.js";
+import { keepLiveSocketInShadow } from "./shadow-mode.js";
 
 /**
  * (Re)arms the expiry timer of `socket` for its current identity under `auth`; an anonymous socket
@@ -32,6 +34,13 @@ export function watchTokenExpiry(
   state.expiry = scheduleAt(tokenDeadline(identity, auth), () => {
     state.expiry = undefined;
     if (!socket.connected || state.identity !== identity) return;
+    const policy = ctx.holder.current;
+    const expired = denial("token_expired", policy.rules.clockTolerance);
+    if (
+      policy.modes !== undefined &&
+      keepLiveSocketInShadow(ctx, policy, socket, expired, "token_expired", "expiry")
+    )
+      return;
     if (ctx.decisions.wantsDenials())
       ctx.decisions.report(socketDecision(ctx, socket, "token_expired", "expiry"));
     disconnectWithDenial(socket, "token_expired");

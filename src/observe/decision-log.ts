@@ -26,7 +26,7 @@ export type DecisionLogMode = "off" | "denials" | "all";
 export const DECISION_LOG_MODES: readonly DecisionLogMode[] = ["off", "denials", "all"];
 
 /** A decision as the guard reports it; `shadow` is set on a decision that was judged but not enforced. */
-export type ObservedDecision = Decision & { readonly shadow?: boolean };
+export type ObservedDecision = Decision;
 
 /** How many lines a code may write per window before it is only counted. */
 export interface DecisionLogLimits {

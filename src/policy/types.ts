@@ -97,6 +97,12 @@ export interface AuthPolicy {
   revocationTtl?: string | number;
 }
 
+/**
+ * `enforce`: a denial is refused. `shadow`: every check runs and a denial is reported (with
+ * `shadow: true`), but nothing is refused. The most specific `mode` wins: event, namespace, top.
+ */
+export type PolicyMode = "enforce" | "shadow";
+
 /** Whether an event must, may or must not ask for an acknowledgement. */
 export type AckMode = "required" | "forbidden" | "optional";
 
@@ -113,6 +119,8 @@ export interface EventPolicy {
   schema?: ArgSpec;
   args?: ArgSpec[];
   require?: ClaimsRequirement;
+  /** This event's mode; default: its namespace's. */
+  mode?: PolicyMode;
   /** How often one key may send this event. */
   rateLimit?: RateLimitPolicy;
   /** Whether the client must (`required`), may (`optional`, the default) or must not (`forbidden`) ask for an ack. */
@@ -131,6 +139,8 @@ export type AuthMode = "required" | "optional" | "none";
 
 export interface NamespacePolicy {
   auth?: AuthMode;
+  /** The mode of this namespace's connects and events; default: the top-level `mode`. */
+  mode?: PolicyMode;
   issuers?: string[];
   require?: ClaimsRequirement;
   unknownEvents?: "reject" | "allow";
@@ -153,6 +163,8 @@ export interface NamespacePolicy {
 export interface Policy {
   $schema?: string;
   version: 1;
+  /** The mode of handshakes, and the default of every namespace and event (`enforce`). */
+  mode?: PolicyMode;
   connection?: ConnectionPolicy;
   auth?: AuthPolicy;
   namespaces: Record<string, NamespacePolicy>;
