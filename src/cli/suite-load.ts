@@ -30,10 +30,14 @@ export const SUITE_SCHEMA_PATH = fileURLToPath(
   new URL("../../schemas/policy-test.schema.json", import.meta.url),
 );
 
-/** What a step expects: a code, and optionally the `FILE:LINE[:COL]` of the rule that decides. */
+/**
+ * What a step expects: a code, optionally the `FILE:LINE[:COL]` of the rule that decides, and
+ * `shadow: true` for a denial that `mode: shadow` only reports.
+ */
 export interface Expectation {
   readonly code: DenialCode | "allowed";
   readonly rule?: string;
+  readonly shadow?: boolean;
 }
 
 /** A principal as the suite gives it. */
@@ -196,8 +200,16 @@ export async function loadSuite(path: string): Promise<SuiteLoad> {
   const cases = document.tests.map((test, index) => {
     const at = childPointer("/tests", index);
     const steps: Step[] = [];
-    const expectAt = (pointer: string, value: unknown): Expectation | undefined =>
-      value === undefined ? undefined : expectation(value);
+    const expectAt = (pointer: string, value: unknown): Expectation | undefined => {
+      if (value === undefined) return undefined;
+      const expected = expectation(value);
+      if (expected.shadow === true && expected.code === "allowed")
+        report(
+          childPointer(pointer, "shadow"),
+          "shadow: true expects a denial that is only reported; allowed is none",
+        );
+      return expected;
+    };
     if (test.handshake || !test.connect) {
       const given = test.handshake ?? {};
       steps.push({
@@ -260,7 +272,7 @@ export async function loadSuite(path: string): Promise<SuiteLoad> {
       name: test.name,
       at: locator.locate(childPointer(at, "name"), "value"),
       steps,
-      ...optional("expect", test.expect === undefined ? undefined : expectation(test.expect)),
+      ...optional("expect", expectAt(childPointer(at, "expect"), test.expect)),
     };
   });
 
@@ -321,10 +333,10 @@ function checkPrincipal(
 }
 
 function expectation(value: unknown): Expectation {
-  // The schema allowed only a code, or { code, rule }.
+  // The schema allowed only a code, or { code, rule, shadow } (shadow: true never with allowed).
   if (typeof value === "string") return { code: value as Expectation["code"] };
-  const { code, rule } = value as { code: Expectation["code"]; rule?: string };
-  return rule === undefined ? { code } : { code, rule };
+  const { code, rule, shadow } = value as { code: Expectation["code"]; rule?: string; shadow?: boolean };
+  return { code, ...optional("rule", rule), ...(shadow === true ? { shadow } : {}) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -14,6 +14,7 @@ import { spendThenDecidePayload } from "../decide/event-budget.js";
 import { clockRateStore } from "../budget/clock-rate-store.js";
 import type { RateStore } from "../budget/types.js";
 import { decideHandshake } from "../decide/handshake.js";
+import { connectShadowed, eventShadowed, handshakeShadowed } from "../decide/mode.js";
 import { presentedTokenFacts } from "../decide/token-facts.js";
 import { ALLOWED, denial, type TraceSink, type Verdict } from "../decide/verdict.js";
 import type { Rule } from "../decisions.js";
@@ -43,6 +44,8 @@ export interface SimulatedConnection {
 export interface StepResult {
   readonly step: Step;
   readonly verdict: Verdict;
+  /** True when the verdict is a denial that `mode: shadow` only reports (the step went on). */
+  readonly shadow: boolean;
   readonly expected?: Expectation;
   readonly passed: boolean;
   /** 1-based repetition of a `repeat` step. */
@@ -93,12 +96,14 @@ async function runCase(suite: Suite, testCase: TestCase, listeners: RunListeners
     if (step.kind === "event") connection.now += step.afterMs;
     for (let repetition = 1; repetition <= repeat; repetition++) {
       listeners.onStep?.(step, repetition);
-      const verdict =
-        connection.closedWith ?? (await decideStep(suite, policy, step, connection, listeners.trace));
-      const passed = expected === undefined ? true : matches(expected, verdict, suite);
+      const { verdict, shadow } = connection.closedWith
+        ? { verdict: connection.closedWith, shadow: false }
+        : await decideStep(suite, policy, step, connection, listeners.trace);
+      const passed = expected === undefined ? true : matches(expected, verdict, suite, shadow);
       const result: StepResult = {
         step,
         verdict,
+        shadow,
         ...(expected ? { expected } : {}),
         passed,
         ...(repeat > 1 ? { repetition } : {}),
@@ -115,13 +120,19 @@ async function runCase(suite: Suite, testCase: TestCase, listeners: RunListeners
 
 const ALLOWED_EXPECTATION: Expectation = Object.freeze({ code: "allowed" });
 
+/** A step's verdict, and whether `mode: shadow` only reports it (then the connection goes on as if allowed). */
+interface StepVerdict {
+  readonly verdict: Verdict;
+  readonly shadow: boolean;
+}
+
 async function decideStep(
   suite: Suite,
   policy: CompiledPolicy,
   step: Step,
   connection: SimulatedConnection,
   trace: TraceSink | undefined,
-): Promise<Verdict> {
+): Promise<StepVerdict> {
   if (step.kind === "handshake") {
     const verdict = decideHandshake(
       policy,
@@ -137,22 +148,26 @@ async function decideStep(
       trace,
     );
     if (step.address !== undefined) connection.address = step.address;
-    if (verdict !== ALLOWED) connection.closedWith = verdict;
-    return verdict;
+    const shadow = verdict !== ALLOWED && handshakeShadowed(policy, verdict.code);
+    if (verdict !== ALLOWED && !shadow) connection.closedWith = verdict;
+    return { verdict, shadow };
   }
   if (step.kind === "connect") {
     const principal = step.as === undefined ? undefined : suite.principals.get(step.as);
     const token = await tokenFact(policy, step.namespace, principal, connection.now);
     connection.namespace = step.namespace;
     const verdict = decideConnect(policy, { namespace: step.namespace, token, now: connection.now }, trace);
-    if (verdict === ALLOWED) {
-      if (token.kind === "verified") connection.identity = token.identity;
+    const shadow = verdict !== ALLOWED && connectShadowed(policy, step.namespace, verdict.code);
+    // Admitted, or admitted in shadow: a verified token whose claims failed is still the socket's.
+    const admittedIdentity = verdict === ALLOWED || verdict.code === "claims_not_satisfied";
+    if (verdict === ALLOWED || shadow) {
+      if (token.kind === "verified" && admittedIdentity) connection.identity = token.identity;
     } else {
       countDenial(policy, connection);
       // A refused connect leaves no socket for events to arrive on.
       connection.closedWith ??= verdict;
     }
-    return verdict;
+    return { verdict, shadow };
   }
   const { data, carriedBinary } = eventData(step.name, step.args);
   const namespace = connection.namespace ?? "/";
@@ -166,8 +181,9 @@ async function decideStep(
     now: connection.now,
   };
   const verdict = await decideEventWithBudgets(policy, facts, connection, trace);
-  if (verdict !== ALLOWED) countDenial(policy, connection);
-  return verdict;
+  const shadow = verdict !== ALLOWED && eventShadowed(policy, namespace, step.name, verdict.code);
+  if (verdict !== ALLOWED && !shadow) countDenial(policy, connection);
+  return { verdict, shadow };
 }
 
 /** An event as the guard decides it: its access checks, its budgets on the suite clock, then its payload. */
@@ -281,9 +297,13 @@ function encodedBytes(namespace: string, data: readonly unknown[], ack: boolean)
   return Buffer.byteLength(header + json, "utf8") + attachmentBytes;
 }
 
-/** True when `verdict` is what `expected` says (the code, and the rule's file and line when given). */
-export function matches(expected: Expectation, verdict: Verdict, suite: Suite): boolean {
-  if (expected.code !== verdict.code) return false;
+/**
+ * True when `verdict` is what `expected` says: the code, whether it was only reported under
+ * `mode: shadow` (`shadow: true`; a plain code expects an enforced denial), and the rule's file
+ * and line when given.
+ */
+export function matches(expected: Expectation, verdict: Verdict, suite: Suite, shadow = false): boolean {
+  if (expected.code !== verdict.code || (expected.shadow === true) !== shadow) return false;
   if (expected.rule === undefined) return true;
   return verdict.rule !== undefined && ruleMatches(expected.rule, verdict.rule, suite);
 }

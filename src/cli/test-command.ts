@@ -112,18 +112,19 @@ export function ruleText(rule: Rule | undefined, show: (path: string) => string)
 
 function expectedText(expected: Expectation | undefined): string {
   if (!expected) return "allowed";
-  return expected.rule === undefined ? expected.code : `${expected.code} (rule ${expected.rule})`;
+  const code = expected.shadow === true ? `${expected.code} in shadow` : expected.code;
+  return expected.rule === undefined ? code : `${code} (rule ${expected.rule})`;
 }
 
-function gotText(verdict: Verdict, show: (path: string) => string): string {
-  return `${verdict.code} (rule ${ruleText(verdict.rule, show)})`;
+function gotText(verdict: Verdict, shadow: boolean, show: (path: string) => string): string {
+  return `${verdict.code}${shadow ? " in shadow" : ""} (rule ${ruleText(verdict.rule, show)})`;
 }
 
 /** The failure of a case in one line: what was expected, what came, and the rule that decided. */
 function failureText(result: CaseResult, show: (path: string) => string): string {
   const failure = result.failure!;
   const repetition = failure.repetition === undefined ? "" : ` (repetition ${failure.repetition})`;
-  return `${failure.step.kind} step${repetition}: expected ${expectedText(failure.expected)}, got ${gotText(failure.verdict, show)}`;
+  return `${failure.step.kind} step${repetition}: expected ${expectedText(failure.expected)}, got ${gotText(failure.verdict, failure.shadow, show)}`;
 }
 
 function formatLines(
@@ -199,7 +200,11 @@ function formatJson(reports: readonly SuiteReport[], show: (path: string) => str
                 step: result.failure.step.kind,
                 line: result.failure.step.at.line,
                 expected: result.failure.expected ?? { code: "allowed" },
-                got: { code: result.failure.verdict.code, rule: ruleText(result.failure.verdict.rule, show) },
+                got: {
+                  code: result.failure.verdict.code,
+                  rule: ruleText(result.failure.verdict.rule, show),
+                  ...(result.failure.shadow ? { shadow: true } : {}),
+                },
               },
             }
           : {}),

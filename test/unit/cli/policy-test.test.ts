@@ -93,6 +93,50 @@ tests:
     assert.doesNotMatch(stdout, /\/tenant-\{tenant\} ping/);
   });
 
+  it("expects shadow decisions: a denial under mode: shadow goes on, and a plain code does not match it", async () => {
+    const dir = await writePolicyFiles(cleanup, {
+      "rollout.yaml": `version: 1
+connection: { origins: [https://chat.example.com], maxDenials: 2/1m }
+namespaces:
+  /chat:
+    auth: none
+    mode: shadow
+    events:
+      message: { schema: { type: object, properties: { text: { type: string, maxLength: 3 } } } }
+      admin: { args: [], mode: enforce }
+`,
+      "rollout.test.yaml": `policy: rollout.yaml
+tests:
+  - name: shadow denials go on and never close the connection
+    connect: { namespace: /chat }
+    events:
+      - { name: message, args: [{ text: toolong }], repeat: 3, expect: { code: payload_invalid, shadow: true } }
+      - { name: typing, args: [], expect: { code: event_not_allowed, shadow: true, rule: "rollout.yaml:7" } }
+      - { name: message, args: [{ text: ok }], expect: allowed }
+      - { name: admin, args: [1], expect: payload_invalid }
+  - name: a plain code expects an enforced denial (wrong on purpose)
+    connect: { namespace: /chat }
+    events:
+      - { name: message, args: [{ text: toolong }], expect: payload_invalid }
+`,
+    });
+    const { status, stdout } = await run(["test", join(dir, "rollout.test.yaml")], dir);
+    assert.equal(status, 1, stdout);
+    assert.match(stdout, /ok {4}shadow denials go on/);
+    assert.match(stdout, /expected payload_invalid, got payload_invalid in shadow \(rule rollout\.yaml:8/);
+
+    const badDir = await writePolicyFiles(cleanup, {
+      "rollout.yaml": "version: 1\nnamespaces: { /chat: { auth: none, events: {} } }\n",
+      "bad.test.yaml": `policy: rollout.yaml
+tests:
+  - { name: nothing to shadow, connect: { namespace: /chat }, expect: { code: allowed, shadow: true } }
+`,
+    });
+    const bad = await run(["test", join(badDir, "bad.test.yaml")], badDir);
+    assert.equal(bad.status, 1, bad.stdout);
+    assert.match(bad.stdout, /bad\.test\.yaml:3:\d+: error: shadow: true expects a denial/);
+  });
+
   it("checks the deciding line of `expect: { code, rule }`", async () => {
     const dir = await writePolicyFiles(cleanup, {
       "chat.yaml": POLICY,

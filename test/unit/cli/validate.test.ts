@@ -49,6 +49,31 @@ describe("sockguard validate", () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
+  it("points at a bad mode value at the top, on a namespace and on an event", async () => {
+    const dir = await writePolicyFiles(cleanup, {
+      "modes.yaml": [
+        "version: 1",
+        "mode: shadows",
+        "namespaces:",
+        "  /chat:",
+        "    auth: none",
+        "    mode: Shadow",
+        "    events:",
+        "      message: { args: [], mode: report }",
+        "",
+      ].join("\n"),
+    });
+    const { status, stdout } = await sockguard(["validate", join(dir, "modes.yaml")], { cwd: ROOT });
+    expect(status).to.equal(1);
+    expect(stdout).to.contain("modes.yaml:2:7: error: mode must be one of: enforce, shadow");
+    expect(stdout).to.contain(
+      'modes.yaml:6:11: error: namespaces["/chat"].mode must be one of: enforce, shadow',
+    );
+    expect(stdout).to.contain(
+      'modes.yaml:8:34: error: namespaces["/chat"].events.message.mode must be one of: enforce, shadow',
+    );
+  });
+
   it("warns about a TLS certificate that expires soon, and fails on an expired one", async function () {
     this.timeout(30_000);
     const [soon, expired] = await Promise.all([
