@@ -13,6 +13,7 @@ import { runDecision } from "./workloads/decision.js";
 import { runFleet } from "./workloads/fleet.js";
 import { runHandshakes } from "./workloads/handshakes.js";
 import { runReload } from "./workloads/reload.js";
+import { runShadow } from "./workloads/shadow.js";
 import { runThroughput } from "./workloads/throughput.js";
 import { runEmits } from "./workloads/emits.js";
 import { runValidate } from "./workloads/validate.js";
@@ -33,6 +34,7 @@ export const WORKLOADS: readonly Workload[] = [
   { id: "validate", titles: ["Validate"], run: (s) => runValidate(s.validate) },
   { id: "emits", titles: ["Emits"], run: (s) => runEmits(s.emits) },
   { id: "budgets", titles: ["Event budgets"], run: (s) => runBudgets(s.decision) },
+  { id: "shadow", titles: ["Shadow policy"], run: (s) => runShadow(s.decision) },
 ];
 
 export interface BenchOptions {

@@ -15,7 +15,6 @@
  * until the handler has seen all of it.
  */
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { MAX_UNDECIDED_EVENTS } from "../../src/budget/arrival-order.js";
 import type { BudgetSpender } from "../../src/budget/keys.js";
 import { MemoryRateStore } from "../../src/budget/memory-rate-store.js";
@@ -32,6 +31,7 @@ import {
 } from "../../src/decide/index.js";
 import { loadPolicy } from "../../src/index.js";
 import {
+  injectBatches,
   startInProcessServer,
   verifiedIdentity,
   type InProcessServer,
@@ -165,21 +165,6 @@ async function measureDecisionPath(
   );
 }
 
-/** Hands `batches` batches of {@link MAX_UNDECIDED_EVENTS} packets over, each timed until all reached the handler. */
-async function injectBatches(server: InProcessServer, packet: string, batches: number): Promise<number> {
-  const conn = server.socket.client.conn;
-  let elapsed = 0;
-  for (let b = 0; b < batches; b++) {
-    const target = server.handled() + MAX_UNDECIDED_EVENTS;
-    const begin = performance.now();
-    for (let i = 0; i < MAX_UNDECIDED_EVENTS; i++) conn.emit("data", packet);
-    while (server.handled() < target) await new Promise((resolve) => setImmediate(resolve));
-    elapsed += performance.now() - begin;
-  }
-  await sleep(5);
-  return (elapsed * 1e6) / (batches * MAX_UNDECIDED_EVENTS);
-}
-
 async function measureThroughSocketIo(
   report: WorkloadReport,
   sizes: Sizes,
@@ -201,10 +186,10 @@ async function measureThroughSocketIo(
       { name: "sockguard, memory rate limit", server: limited },
     ];
     const perRound = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-    for (const c of cases) await injectBatches(c.server, packet, 1);
+    for (const c of cases) await injectBatches(c.server, packet, 1, MAX_UNDECIDED_EVENTS);
     for (let round = 0; round < sizes.socketRounds; round++) {
       for (const c of rotation(cases, round))
-        perRound.get(c.name)!.push(await injectBatches(c.server, packet, batches));
+        perRound.get(c.name)!.push(await injectBatches(c.server, packet, batches, MAX_UNDECIDED_EVENTS));
     }
     const plainNs = median(perRound.get("plain")!);
     for (const c of cases) {
