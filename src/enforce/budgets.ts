@@ -29,7 +29,8 @@ interface HandshakePlace {
   readonly rule: QuotaRule;
   readonly key: string;
   readonly holder: string;
-  bound: boolean;
+  /** Bound to its connection, or freed: the handshake's own timer leaves it alone. */
+  settled: boolean;
 }
 
 /**
@@ -75,14 +76,14 @@ export class GuardBudgets {
       rule: quota,
       key: budgetKey("address", spender),
       holder: `handshake:${++this.#holders}`,
-      bound: false,
+      settled: false,
     };
     if (!(await this.stores.quota.acquire(place.rule, place.key, place.holder))) {
       return { code: "too_many_connections", rule: quota.rule };
     }
     this.#pending.set(req, place);
     setTimeout(() => {
-      if (!place.bound) this.#release(place);
+      if (!place.settled) this.#release(place);
     }, UNBOUND_PLACE_MS).unref();
     return undefined;
   }
@@ -93,10 +94,23 @@ export class GuardBudgets {
    */
   bindConnection(conn: EngineConnection): void {
     const place = this.#pending.get(conn.request);
-    if (!place || place.bound) return;
-    place.bound = true;
+    if (!place || place.settled) return;
+    place.settled = true;
     this.#pending.delete(conn.request);
     conn.once("close", () => this.#release(place));
+  }
+
+  /**
+   * Frees at once the place the handshake `req` took, when engine.io refused that request after the
+   * guard let it through (the app's `allowRequest`, a protocol version it does not speak): no
+   * connection will ever close to free it. Call it from the engine's `connection_error` event.
+   */
+  releaseHandshake(req: IncomingMessage): void {
+    const place = this.#pending.get(req);
+    if (!place || place.settled) return;
+    place.settled = true;
+    this.#pending.delete(req);
+    this.#release(place);
   }
 
   /**

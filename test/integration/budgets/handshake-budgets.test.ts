@@ -226,6 +226,26 @@ describe("budgets: handshakes (connection.rateLimit, connection.maxConnections)"
       });
     }
 
+    it("frees the place of a handshake engine.io refuses after the guard admitted it", async () => {
+      server = await startGuardedServer(
+        cleanup,
+        { policy: policy({ maxConnections: 1 }) },
+        { io: { allowRequest: (req, callback) => callback(null, req.headers["x-app-refuses"] !== "yes") } },
+      );
+      decisions = server.decisions;
+      // Each is admitted by the guard (a place taken), then refused by engine.io: the app's own
+      // allowRequest refuses it (polling, then a direct WebSocket)...
+      assert.equal((await pollingHandshake({ "x-app-refuses": "yes" })).status, 403);
+      const upgrade = await rawUpgrade(cleanup, webSocketUrl(), { "x-app-refuses": "yes" });
+      // (engine.io answers a refused upgrade 400 with its own text, not the guard's JSON)
+      assert.deepEqual(upgrade.opened ? "opened" : [upgrade.status, upgrade.body], [400, "Forbidden"]);
+      // ...and engine.io itself, for a protocol it does not speak.
+      const eio3 = await rawRequest(pollingUrl().replace("EIO=4", "EIO=3"));
+      assert.deepEqual([eio3.status, (JSON.parse(eio3.body) as { code: unknown }).code], [400, 5]);
+      assert.equal((await pollingHandshake()).status, 200, "no refused handshake kept a place");
+      assert.equal(outcomeOf(await pollingHandshake()), "too_many_connections");
+    });
+
     it("gives every address its places back: a later burst is admitted up to the quota", async () => {
       await start({ maxConnections: 3 });
       const closes = countClosedConnections(server.io);
