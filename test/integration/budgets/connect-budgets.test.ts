@@ -13,7 +13,7 @@ import type { NamespacePolicy } from "../../../src/policy/types.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, refused } from "../../helpers/clients.js";
 import { startGuardedServer, type GuardedServer } from "../../helpers/guarded-server.js";
-import { waitUntil } from "../../helpers/wait.js";
+import { nextEvent, waitUntil } from "../../helpers/wait.js";
 import {
   assertRateLimited,
   clientAs,
@@ -25,10 +25,10 @@ import {
 
 const WINDOW_MS = 10_000;
 
-function policy(namespaces: Record<string, NamespacePolicy>): Policy {
+function policy(namespaces: Record<string, NamespacePolicy>, maxDenials = "100/1m"): Policy {
   return {
     version: 1,
-    connection: { allowMissingOrigin: true, maxDenials: "100/1m" },
+    connection: { allowMissingOrigin: true, maxDenials },
     auth: { issuers: { idp: ISSUER } },
     namespaces,
   };
@@ -43,8 +43,8 @@ describe("budgets: namespace connects (rateLimit, maxConnections)", () => {
   let server: GuardedServer;
   let decisions: Decision[];
 
-  async function start(namespaces: Record<string, NamespacePolicy>): Promise<void> {
-    server = await startGuardedServer(cleanup, { policy: policy(namespaces) });
+  async function start(namespaces: Record<string, NamespacePolicy>, maxDenials?: string): Promise<void> {
+    server = await startGuardedServer(cleanup, { policy: policy(namespaces, maxDenials) });
     decisions = server.decisions;
     for (const name of Object.keys(namespaces)) server.io.of(name);
   }
@@ -133,6 +133,40 @@ describe("budgets: namespace connects (rateLimit, maxConnections)", () => {
       await connected(await withScope());
       await connected(await withScope());
       assert.equal((await refused(await withScope())).data?.code, "rate_limited");
+    });
+
+    it("counts connects refused rate_limited on one connection toward maxDenials, then closes it", async () => {
+      await start(
+        {
+          "/": { auth: "none", events: PING },
+          "/chat": { auth: "optional", rateLimit: "1/10s", events: PING },
+        },
+        "2/1m",
+      );
+      const root = createClient(cleanup, server.url, "/", { transports: ["websocket"] });
+      await connected(root);
+      const chat = root.io.socket("/chat");
+      cleanup.add(() => chat.disconnect());
+      const [serverSide] = await Promise.all([nextServerSocket(server.io, "/chat"), connected(chat)]);
+      // Socket.IO closes a connection that sends CONNECT for a namespace it still has a socket of.
+      const left = nextEvent(serverSide, "disconnect");
+      chat.disconnect();
+      await left;
+      for (const attempt of [1, 2]) {
+        const refusal = refused(chat);
+        chat.connect();
+        assertRateLimited((await refusal).data, WINDOW_MS);
+        assert.equal(root.connected, true, `attempt ${attempt} is within 2/1m`);
+      }
+      const closed = nextEvent<[string]>(root, "disconnect");
+      const refusal = refused(chat);
+      chat.connect();
+      assert.equal((await refusal).data?.code, "rate_limited");
+      assert.equal((await closed)[0], "io server disconnect");
+      assert.deepEqual(
+        decisions.map((d) => d.code),
+        ["rate_limited", "rate_limited", "rate_limited", "too_many_denials"],
+      );
     });
 
     it("refuses a client that connects again and again once it is at the limit, and its places all come back", async () => {
@@ -245,6 +279,11 @@ describe("budgets: namespace connects (rateLimit, maxConnections)", () => {
     });
   });
 });
+
+/** The next socket that connects to `namespace`, server side. */
+function nextServerSocket(io: Server, namespace: string): Promise<Socket> {
+  return new Promise((resolve) => io.of(namespace).once("connection", resolve));
+}
 
 /** The server sockets of `namespace`, in the order they connected. */
 function collectSockets(io: Server, namespace: string): Socket[] {
