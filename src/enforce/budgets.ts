@@ -60,12 +60,15 @@ export class GuardBudgets {
   /**
    * Spends the handshake's budgets for the client `address`: one point of `connection.rateLimit`,
    * then a place of `connection.maxConnections`, held until the Engine.IO connection this request
-   * opens closes ({@link bindConnection}). Resolves undefined when both allow.
+   * opens closes ({@link bindConnection}). Resolves undefined when both allow. The place of an
+   * `upgrade` (a direct WebSocket) that never becomes a connection is freed when its TCP
+   * connection closes (the WebSocket server refused the handshake).
    */
   async admitHandshake(
     connection: CompiledConnection,
     req: IncomingMessage,
     address: string | undefined,
+    upgrade = false,
   ): Promise<BudgetRefusal | undefined> {
     const spender: BudgetSpender = { identity: undefined, address, connection: "" };
     const limited = await this.#spendRate(connection.rateLimit, spender);
@@ -82,6 +85,12 @@ export class GuardBudgets {
       return { code: "too_many_connections", rule: quota.rule };
     }
     this.#pending.set(req, place);
+    // An upgrade's TCP connection is the WebSocket's own: it closes after the place is bound, or
+    // without one ever being bound (also while the store was answering).
+    if (upgrade) {
+      if (req.socket.closed) this.releaseHandshake(req);
+      else req.socket.once("close", () => this.releaseHandshake(req));
+    }
     setTimeout(() => {
       if (!place.settled) this.#release(place);
     }, UNBOUND_PLACE_MS).unref();

@@ -143,8 +143,9 @@ export type UpgradeResult =
   | {
       readonly opened: false;
       readonly status: number;
-      readonly headers: IncomingHttpHeaders;
       readonly body: string;
+      /** The `Retry-After` header, when the refusal carried one. */
+      readonly retryAfter?: string;
     };
 
 /**
@@ -165,11 +166,12 @@ export function rawUpgrade(
     socket.once("open", () => resolve({ opened: true, socket }));
     socket.once("unexpected-response", (_req, res) => {
       const chunks: Buffer[] = [];
+      const retryAfter = res.headers["retry-after"];
       const refusal = (): UpgradeResult => ({
         opened: false,
         status: res.statusCode ?? 0,
-        headers: res.headers,
         body: Buffer.concat(chunks).toString("utf8"),
+        ...(retryAfter === undefined ? {} : { retryAfter }),
       });
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => resolve(refusal()));

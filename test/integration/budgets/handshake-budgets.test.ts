@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { request as httpRequest, type ClientRequest } from "node:http";
+import { connect } from "node:net";
 import type { Server, Socket } from "socket.io";
 import type { Decision, Policy } from "../../../src/index.js";
 import type { ConnectionPolicy } from "../../../src/policy/types.js";
@@ -56,10 +57,10 @@ describe("budgets: handshakes (connection.rateLimit, connection.maxConnections)"
     return response.status === 200 ? 200 : (JSON.parse(response.body) as { code: string }).code;
   }
 
-  function assertRetryAfter(headers: Record<string, unknown>, body: string): void {
+  function assertRetryAfter(retryAfter: unknown, body: string): void {
     const parsed = JSON.parse(body) as { retryAfterMs: number };
     assertRateLimited(parsed, WINDOW_MS);
-    assert.equal(headers["retry-after"], String(Math.max(1, Math.ceil(parsed.retryAfterMs / 1000))));
+    assert.equal(retryAfter, String(Math.max(1, Math.ceil(parsed.retryAfterMs / 1000))));
   }
 
   describe("connection.rateLimit", () => {
@@ -70,7 +71,7 @@ describe("budgets: handshakes (connection.rateLimit, connection.maxConnections)"
       const refused = await pollingHandshake();
       assert.equal(refused.status, 429);
       assert.equal(refused.headers["content-type"], "application/json");
-      assertRetryAfter(refused.headers, refused.body);
+      assertRetryAfter(refused.headers["retry-after"], refused.body);
       const [decision] = decisions;
       assert.equal(decisions.length, 1);
       assert.equal(decision?.code, "rate_limited");
@@ -91,7 +92,7 @@ describe("budgets: handshakes (connection.rateLimit, connection.maxConnections)"
       assert.equal(refused.opened, false);
       if (refused.opened) return;
       assert.equal(refused.status, 429);
-      assertRetryAfter(refused.headers, refused.body);
+      assertRetryAfter(refused.retryAfter, refused.body);
       assert.deepEqual(
         decisions.map((d) => [d.stage, d.code]),
         [["handshake", "rate_limited"]],
@@ -246,6 +247,14 @@ describe("budgets: handshakes (connection.rateLimit, connection.maxConnections)"
       assert.equal(outcomeOf(await pollingHandshake()), "too_many_connections");
     });
 
+    it("frees the place of a direct WebSocket handshake the WebSocket server refuses (a malformed key)", async () => {
+      await start({ maxConnections: 1 });
+      const answer = await malformedUpgrade(server.port);
+      assert.match(answer, /^HTTP\/1\.1 400 /u);
+      assert.equal((await pollingHandshake()).status, 200, "the refused upgrade kept no place");
+      assert.equal(outcomeOf(await pollingHandshake()), "too_many_connections");
+    });
+
     it("gives every address its places back: a later burst is admitted up to the quota", async () => {
       await start({ maxConnections: 3 });
       const closes = countClosedConnections(server.io);
@@ -343,4 +352,24 @@ async function pendingPoll(cleanup: Cleanup, server: GuardedServer, pollingUrl: 
   // engine.io listens for the request's close once its middleware has passed it on.
   await delay(20);
   return () => poll.destroy();
+}
+
+/**
+ * A direct WebSocket handshake with a `Sec-WebSocket-Key` the WebSocket server refuses (400) after
+ * every engine middleware let it through; resolves with what the server answered.
+ */
+function malformedUpgrade(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () =>
+      socket.write(
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+          "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n" +
+          "Sec-WebSocket-Key: not-a-key\r\n\r\n",
+      ),
+    );
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+  });
 }
