@@ -23,7 +23,7 @@ import {
 } from "../../helpers/clients.js";
 import { startGuardedServer, type GuardedServer } from "../../helpers/guarded-server.js";
 import { delay, waitUntil } from "../../helpers/wait.js";
-import { assertRateLimited, countClosedConnections } from "./budget-harness.js";
+import { assertRateLimited, countClosedConnections, TRANSPORTS } from "./budget-harness.js";
 
 function policy(connection: ConnectionPolicy): Policy {
   return {
@@ -109,7 +109,7 @@ describe("budgets: handshakes (connection.rateLimit, connection.maxConnections)"
       assert.equal((await pollingHandshake()).status, 429);
     });
 
-    for (const transport of ["polling", "websocket"] as const) {
+    for (const transport of TRANSPORTS) {
       it(`refuses socket.io-client past the limit (${transport}) and admits it again after the window`, async () => {
         await start({ rateLimit: "1/1s" });
         await connected(createClient(cleanup, server.url, "/", { transports: [transport] }));
@@ -179,7 +179,7 @@ describe("budgets: handshakes (connection.rateLimit, connection.maxConnections)"
     }
 
     const victims: readonly Victim[] = [
-      ...(["polling", "websocket"] as const).map((transport): Victim => ({
+      ...TRANSPORTS.map((transport): Victim => ({
         name: `the client disconnects (socket.io-client, ${transport})`,
         async open() {
           const client = createClient(cleanup, server.url, "/", { transports: [transport] });
@@ -206,10 +206,7 @@ describe("budgets: handshakes (connection.rateLimit, connection.maxConnections)"
       },
       {
         name: "the TCP connection of its pending poll is cut",
-        async open() {
-          const cut = await pendingPoll(cleanup, server, pollingUrl());
-          return cut;
-        },
+        open: () => pendingPoll(cleanup, server, pollingUrl()),
       },
     ];
 
