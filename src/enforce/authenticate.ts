@@ -28,7 +28,7 @@ import { findNamespace } from "../compile/namespace-lookup.js";
 
 type Handshake = Socket["handshake"];
 
-/** A connect's verdict, and the verified identity when it admits a token. */
+/** A connect's verdict, and the identity of the token when it verified (admitted or not). */
 export interface ConnectOutcome {
   readonly verdict: Verdict;
   readonly identity?: Identity;
@@ -86,9 +86,8 @@ export async function authenticate(
     ...(handshakeFacts ? { handshake: handshakeFacts } : {}),
     ...(fields ? { fields } : {}),
   });
-  return verdict === ALLOWED && token.kind === "verified"
-    ? { verdict, identity: token.identity }
-    : { verdict };
+  // A verified token's identity comes back refused or not: a refusal's decision names its subject.
+  return token.kind === "verified" ? { verdict, identity: token.identity } : { verdict };
 }
 
 /** Engine.IO's and Socket.IO's own query parameters, which `handshake.query` schemas never see. */

@@ -7,6 +7,7 @@ import type { Decision, DenialCode, PayloadErrorDetail, Rule } from "../decision
 import type { GuardContext } from "./context.js";
 import { socketClientAddress } from "./client-address.js";
 import { findNamespace } from "../compile/namespace-lookup.js";
+import type { Identity } from "../compile/types.js";
 
 /** Optional parts of a decision about a socket. */
 export interface SocketDecisionParts {
@@ -17,6 +18,8 @@ export interface SocketDecisionParts {
   readonly retryAfterMs?: number;
   /** The policy key that decided. */
   readonly rule?: Rule | undefined;
+  /** A refused connect's verified token (the socket has no state yet): its subject is reported. */
+  readonly identity?: Identity | undefined;
 }
 
 /**
@@ -35,7 +38,7 @@ export function socketDecision(
   parts: SocketDecisionParts = {},
 ): Decision {
   const state = ctx.states.get(socket);
-  const subject = state?.identity?.subject;
+  const subject = (state?.identity ?? parts.identity)?.subject;
   const policy = ctx.holder.current;
   const address = socketClientAddress(policy.connection, socket);
   const namespace = findNamespace(policy, socket.nsp.name)?.namespace.name ?? state?.admittedTo;

@@ -72,7 +72,17 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
       if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
         return judgeConnect(ctx, socket, next);
       if (verdict.code !== "allowed")
-        return refuseConnect(ctx, policy, socket, next, verdict.code, verdict.rule, verdict.details);
+        return refuseConnect(
+          ctx,
+          policy,
+          socket,
+          next,
+          verdict.code,
+          verdict.rule,
+          verdict.details,
+          undefined,
+          identity,
+        );
       if (namespace.rateLimit === undefined && namespace.maxConnections === undefined) {
         admit(ctx, socket, policy, identity);
         return next();
@@ -107,6 +117,7 @@ function spendConnectBudgets(
           refusal.rule,
           undefined,
           refusal.retryAfterMs,
+          identity,
         );
       // A reload or a revoke while the stores answered: judged again (the place this socket took is
       // its own, so taking it again takes no other).
@@ -152,9 +163,12 @@ function refuseConnect(
   rule?: Rule,
   details?: readonly PayloadErrorDetail[],
   retryAfterMs?: number,
+  identity?: Identity,
 ): void {
   if (ctx.decisions.wantsDenials())
-    ctx.decisions.report(socketDecision(ctx, socket, code, "connect", { rule, details, retryAfterMs }));
+    ctx.decisions.report(
+      socketDecision(ctx, socket, code, "connect", { rule, details, retryAfterMs, identity }),
+    );
   const namespace = socket.nsp;
   // This socket is the only one connecting and none is connected: the child exists only for it.
   if (namespace.sockets.size === 0 && connectingCount(namespace) <= 1)

@@ -82,6 +82,7 @@ describe("budgets: namespace connects (rateLimit, maxConnections)", () => {
         assert.equal(decision.namespace, "/chat");
         assert.equal(decision.rule?.path, "/namespaces/~1chat/rateLimit");
         assert.equal(decision.retryAfterMs, refusal.data?.retryAfterMs);
+        assert.equal(decision.subject, "u1", "the refused connect's verified subject is named");
       });
     }
 
