@@ -87,6 +87,21 @@ export function refused(client: ClientSocket, timeoutMs = 3000): Promise<Connect
   });
 }
 
+/**
+ * Resolves with `"connected"`, or with the code a refused connect carries (its message when it has
+ * none): for tests that count how many of several connects a budget admits.
+ *
+ * @example
+ * assert.equal(await connectOutcome(client), "too_many_connections");
+ */
+export async function connectOutcome(client: ClientSocket, timeoutMs = 3000): Promise<string> {
+  const refusal = await refused(client, timeoutMs).catch((error: Error) => {
+    if (client.connected) return undefined;
+    throw error;
+  });
+  return refusal === undefined ? "connected" : (refusal.data?.code ?? refusal.message);
+}
+
 /** Emits with an acknowledgement and resolves with the reply (rejects after `timeoutMs`). */
 export function emitWithReply(client: ClientSocket, event: string, ...args: unknown[]): Promise<unknown> {
   return client.timeout(3000).emitWithAck(event, ...args);
