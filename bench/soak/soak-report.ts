@@ -2,7 +2,7 @@
  * The soak's rows and verdict: counters per row, latency percentiles of the row's events, the
  * server's sample, and the heap's growth after warm-up as a least-squares slope in MB a minute.
  */
-import { percentile } from "../stats.js";
+import { linearFit, percentile } from "../stats.js";
 import type { ServerSample } from "./soak-server.js";
 
 /** What the clients counted since the start. */
@@ -119,22 +119,13 @@ export interface HeapTrend {
  */
 export function heapTrend(points: readonly HeapPoint[]): HeapTrend | undefined {
   if (points.length < 2) return undefined;
-  const xs = points.map((point) => point.seconds / 60);
-  const ys = points.map((point) => point.bytes / 2 ** 20);
-  const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
-  const mx = mean(xs);
-  const my = mean(ys);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < xs.length; i++) {
-    sxy += (xs[i]! - mx) * (ys[i]! - my);
-    sxx += (xs[i]! - mx) ** 2;
-    syy += (ys[i]! - my) ** 2;
-  }
+  const { slope, r } = linearFit(
+    points.map((point) => point.seconds / 60),
+    points.map((point) => point.bytes / 2 ** 20),
+  );
   return {
-    mbPerMinute: sxx === 0 ? 0 : sxy / sxx,
-    r: sxx === 0 || syy === 0 ? 0 : sxy / Math.sqrt(sxx * syy),
+    mbPerMinute: slope,
+    r,
     points: points.length,
     spanSeconds: points.at(-1)!.seconds - points[0]!.seconds,
   };
