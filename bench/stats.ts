@@ -56,3 +56,35 @@ export function rotation<T>(variants: readonly T[], round: number): T[] {
   const shift = round % variants.length;
   return [...variants.slice(shift), ...variants.slice(0, shift)];
 }
+
+/** A least-squares line: its slope (y per x) and the correlation r (0 when either varies not at all). */
+export interface LinearFit {
+  readonly slope: number;
+  readonly r: number;
+}
+
+/**
+ * The least-squares line through the points `(xs[i], ys[i])`.
+ *
+ * @example
+ * linearFit([0, 1, 2], [1, 3, 5]); // { slope: 2, r: 1 }
+ */
+export function linearFit(xs: readonly number[], ys: readonly number[]): LinearFit {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 2) return { slope: 0, r: 0 };
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += xs[i]! / n;
+    my += ys[i]! / n;
+  }
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+    syy += (ys[i]! - my) ** 2;
+  }
+  return { slope: sxx === 0 ? 0 : sxy / sxx, r: sxx === 0 || syy === 0 ? 0 : sxy / Math.sqrt(sxx * syy) };
+}

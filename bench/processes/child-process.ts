@@ -44,9 +44,12 @@ export class HelperProcess {
   readonly #pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   #nextId = 0;
   #exited = false;
+  /** Resolves when the process exits, however it does: a crash shows here before any command fails. */
+  readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
 
   private constructor(child: ChildProcess) {
     this.#child = child;
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
     child.on("message", (message: ReplyMessage) => {
       const waiter = this.#pending.get(message.id);
       if (!waiter) return;

@@ -8,7 +8,7 @@
  */
 import { MemoryQuotaStore } from "./memory-quota-store.js";
 import { followReadiness, isRedisReady, runScript, type RedisClientLike } from "../cluster/redis-client.js";
-import type { StoreOutageReporter } from "./redis-rate-store.js";
+import { REDIS_ANSWER_TIMEOUT_MS, type StoreOutageReporter } from "./redis-rate-store.js";
 import type { QuotaRule, QuotaStore } from "./types.js";
 
 /** How long a place in Redis outlives the last renewal of its node: a crashed node's places are free after this. */
@@ -78,12 +78,16 @@ export class RedisQuotaStore implements QuotaStore {
     const slot = slotKey(rule, key);
     if (!isRedisReady(this.#client)) return this.#acquireLocally(slot, rule, key, holder);
     try {
-      const taken = await runScript(
-        this.#client,
-        ACQUIRE_SCRIPT,
-        [slot],
-        [String(rule.max), String(Date.now()), String(this.#leaseMs), holder],
+      const taken = await withinAnswerTime(
+        runScript(
+          this.#client,
+          ACQUIRE_SCRIPT,
+          [slot],
+          [String(rule.max), String(Date.now()), String(this.#leaseMs), holder],
+        ),
       );
+      // Redis answered: an outage marked by a late answer (the client never disconnected) is over.
+      this.#readiness.markUp();
       if (Number(taken) !== 1) return false;
       this.#remember(slot, rule, key, holder);
       return true;
@@ -144,6 +148,18 @@ export class RedisQuotaStore implements QuotaStore {
       await runScript(this.#client, EXPIRE_SCRIPT, [slot], [String(this.#leaseMs)]).catch(() => undefined);
     }
   }
+}
+
+/**
+ * `answer`, or a rejection once Redis has taken {@link REDIS_ANSWER_TIMEOUT_MS} (the place is then
+ * taken in this process; one Redis takes later anyway is not renewed, and its lease expires).
+ */
+function withinAnswerTime<T>(answer: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error("Redis did not answer in time")), REDIS_ANSWER_TIMEOUT_MS);
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 function slotKey(rule: QuotaRule, key: string): string {

@@ -5,7 +5,7 @@
  * node, never "no limit") and goes back to Redis by itself when it is ready again; the outage is
  * reported once, when it starts, and once when it ends.
  */
-import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts } from "rate-limiter-flexible";
 import { followReadiness, isRedisReady, type RedisClientLike } from "../cluster/redis-client.js";
 import { consumeOne, refundOne, type PointLimiter } from "./memory-rate-store.js";
 import type { BudgetAnswer, RateRule, RateStore } from "./types.js";
@@ -18,6 +18,13 @@ export interface StoreOutageReporter {
 
 /** The prefix of every key the store writes, so sockguard's keys are easy to find (and to flush). */
 export const REDIS_KEY_PREFIX = "sockguard:rate";
+
+/**
+ * How long a budget waits for Redis before it counts in this process instead: a Redis that no
+ * longer answers (a network split that drops packets rather than closing the connection) never
+ * holds an event, a connect or a handshake longer than this.
+ */
+export const REDIS_ANSWER_TIMEOUT_MS = 500;
 
 /**
  * The Redis rate store.
@@ -63,14 +70,22 @@ export class RedisRateStore implements RateStore {
       // Redis counts windows in whole seconds (its keys expire with EX): a sub-second window is
       // counted as one second there, and exactly in the in-memory insurance.
       const duration = Math.max(1, Math.ceil(rule.durationMs / 1000));
-      limiter = new RateLimiterRedis({
+      const insurance = new RateLimiterMemory({ points: rule.points, duration: rule.durationMs / 1000 });
+      const redis = new RateLimiterRedis({
         storeClient: this.#client,
         useRedisPackage: this.#client.isReady !== undefined,
         rejectIfRedisNotReady: true,
         keyPrefix: `${REDIS_KEY_PREFIX}:${rule.id}`,
         points: rule.points,
         duration,
-        insuranceLimiter: new RateLimiterMemory({ points: rule.points, duration: rule.durationMs / 1000 }),
+        insuranceLimiter: insurance,
+      });
+      // A Redis that stops answering without closing the connection (a silent network split):
+      // after REDIS_ANSWER_TIMEOUT_MS the point is counted by the insurance limiter instead.
+      limiter = new RLWrapperTimeouts({
+        limiter: redis,
+        timeoutMs: REDIS_ANSWER_TIMEOUT_MS,
+        insuranceLimiter: insurance,
       });
       this.#limiters.set(rule.id, limiter);
     }

@@ -17,7 +17,8 @@ export interface BudgetStores {
 
 /**
  * The budget stores for a guard: Redis ones sharing `redis` (with their in-memory insurance while
- * Redis is down, the outage told to `reporter`), or memory ones without a client.
+ * Redis is down, the outage told to `reporter` once, however many stores notice it), or memory
+ * ones without a client.
  *
  * @example
  * const { rate, quota } = budgetStoresFor(options.redis, { outage: warnOnce, recovered: info });
@@ -25,5 +26,26 @@ export interface BudgetStores {
  */
 export function budgetStoresFor(redis?: RedisClientLike, reporter?: StoreOutageReporter): BudgetStores {
   if (redis === undefined) return { rate: new MemoryRateStore(), quota: new MemoryQuotaStore() };
-  return { rate: new RedisRateStore(redis, reporter), quota: new RedisQuotaStore(redis, reporter) };
+  const once = reporter && reportOncePerOutage(reporter);
+  return { rate: new RedisRateStore(redis, once), quota: new RedisQuotaStore(redis, once) };
+}
+
+/**
+ * One reporter for several stores on one client: both notice the same outage (and the same
+ * return), and it is told once.
+ */
+function reportOncePerOutage(reporter: StoreOutageReporter): StoreOutageReporter {
+  let down = false;
+  return {
+    outage: (store) => {
+      if (down) return;
+      down = true;
+      reporter.outage(store);
+    },
+    recovered: (store) => {
+      if (!down) return;
+      down = false;
+      reporter.recovered(store);
+    },
+  };
 }

@@ -48,7 +48,7 @@ export function runScript(
 export function followReadiness(
   client: RedisClientLike,
   listener: { down(): void; up(): void },
-): { stop(): void; markDown(): void } {
+): { stop(): void; markDown(): void; markUp(): void } {
   let down = false;
   const markDown = (): void => {
     if (down) return;
@@ -65,6 +65,7 @@ export function followReadiness(
   client.on("ready", markUp);
   return {
     markDown,
+    markUp,
     stop: () => {
       client.off?.("error", markDown);
       client.off?.("end", markDown);

@@ -26,9 +26,10 @@ export function compileLoaded(result: PolicyLoadResult, context: CompileContext)
   } catch (error) {
     const file = result.files[0] ?? POLICY_OBJECT_FILE;
     const path = error instanceof PolicyCompileError ? error.path : [];
-    return {
-      ok: false,
-      diagnostics: [...result.diagnostics, errorDiagnostic(file, path, describeError(error))],
-    };
+    // The loader's diagnostics are scrubbed of environment values already; a compile failure (or an
+    // error thrown from a library while compiling) is scrubbed the same way before anyone sees it.
+    const scrub = result.redact ?? String;
+    const failure = errorDiagnostic(scrub(file), path, scrub(describeError(error)));
+    return { ok: false, diagnostics: [...result.diagnostics, failure] };
   }
 }

@@ -39,7 +39,7 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   const { policy, resources } = loaded;
   if (!policy || !resources) throw new PolicyCompileError([], "the policy has errors and cannot be compiled");
   const namespacePolicies = Object.values(policy.namespaces ?? {});
-  const rules = createRuleLocator(policy, resources);
+  const rules = createRuleLocator(policy, resources, loaded.redact);
   const connection = compileConnection(
     policy.connection,
     namespacePolicies.some((namespace) => namespace.allowMissingOrigin === true),

@@ -24,17 +24,32 @@ export interface RuleLocator {
   policyKey(...segments: string[]): Rule;
   /** The rule of a key inside a schema object (`parentSchema` of an ajv error), or undefined when the object is not indexed. */
   schemaKeyword(schema: unknown, keyword: string): Rule | undefined;
+  /** `text` (a path the policy names) as log lines may show it: every environment value scrubbed. */
+  shown(text: string): string;
 }
 
 /**
- * Builds the locator of `policy`, whose files `resources` (from the loader) can locate.
+ * Builds the locator of `policy`, whose files `resources` (from the loader) can locate. Rules name
+ * their file through `redact` (the load result's): a schema file's name can come from the
+ * environment, and rules end up in decisions and log lines.
  *
  * @example
- * const rules = createRuleLocator(policy, resources);
+ * const rules = createRuleLocator(policy, resources, loaded.redact);
  * rules.policyKey("connection", "origins"); // { file: "/srv/chat.yaml", line: 8, col: 3, path: "/connection/origins" }
  */
-export function createRuleLocator(policy: Policy, resources: PolicyResources): RuleLocator {
+export function createRuleLocator(
+  policy: Policy,
+  resources: PolicyResources,
+  redact: (text: string) => string = String,
+): RuleLocator {
   const policyLocator = resources.locators?.policy ?? objectLocator(POLICY_OBJECT_FILE);
+  const shownFiles = new Map<SourceLocator, string>();
+  const ruleAt = (locator: SourceLocator, pointer: string): Rule => {
+    let file = shownFiles.get(locator);
+    if (file === undefined) shownFiles.set(locator, (file = redact(locator.file)));
+    const { line, col } = locator.locate(pointer, "key");
+    return Object.freeze({ file, line, col, path: pointer });
+  };
   const schemaIndex = new Map<object, { locator: SourceLocator; pointer: string }>();
   for (const [url, schema] of resources.schemas) {
     const locator = resources.locators?.schemaFiles.get(url) ?? objectLocator(url);
@@ -47,6 +62,7 @@ export function createRuleLocator(policy: Policy, resources: PolicyResources): R
 
   return {
     policyKey: (...segments) => ruleAt(policyLocator, existingPointer(policy, segments)),
+    shown: redact,
     schemaKeyword(schema, keyword) {
       if (typeof schema !== "object" || schema === null) return undefined;
       const site = schemaIndex.get(schema);
@@ -75,11 +91,6 @@ export function createRuleLocator(policy: Policy, resources: PolicyResources): R
 export function schemaErrorRule(rules: RuleLocator, error: ErrorObject | undefined, fallback: Rule): Rule {
   if (!error) return fallback;
   return rules.schemaKeyword(error.parentSchema, error.keyword) ?? fallback;
-}
-
-function ruleAt(locator: SourceLocator, pointer: string): Rule {
-  const { line, col } = locator.locate(pointer, "key");
-  return Object.freeze({ file: locator.file, line, col, path: pointer });
 }
 
 /** The pointer of the deepest prefix of `segments` that exists in `document`. */
@@ -121,6 +132,7 @@ export function unlocatedRules(): RuleLocator {
     policyKey: (...segments) =>
       Object.freeze({ file: POLICY_OBJECT_FILE, line: 0, col: 0, path: childPointer("", ...segments) }),
     schemaKeyword: () => undefined,
+    shown: String,
   };
 }
 

@@ -51,7 +51,7 @@ export function compileTls(
       cert: material.cert,
       key: material.key,
       ...(material.ca === undefined ? {} : { ca: material.ca }),
-      certFile: resolve(resources.baseDir, tls.certFile),
+      certFile: rules.shown(resolve(resources.baseDir, tls.certFile)),
       fingerprint256: leaf.fingerprint256,
       notAfter: Date.parse(leaf.validTo),
     }),

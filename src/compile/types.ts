@@ -139,7 +139,7 @@ export interface ServedCredentials {
   readonly cert: string;
   readonly key: string;
   readonly ca?: string;
-  /** The absolute path of `certFile`, for log lines. */
+  /** The absolute path of `certFile`, for log lines (environment values scrubbed). */
   readonly certFile: string;
   /** The leaf certificate's SHA-256 fingerprint, as `getPeerCertificate().fingerprint256` writes it. */
   readonly fingerprint256: string;

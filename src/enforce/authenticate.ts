@@ -28,15 +28,10 @@ import { findNamespace } from "../compile/namespace-lookup.js";
 
 type Handshake = Socket["handshake"];
 
-/** A connect's verdict, and the verified identity when it admits a token. */
+/** A connect's verdict, and the identity of the token when it verified (admitted or not). */
 export interface ConnectOutcome {
   readonly verdict: Verdict;
   readonly identity?: Identity;
-  /**
-   * The identity of a token that verified, is not expired and not revoked, whatever the verdict
-   * (its claims may have failed): what a connect admitted under `mode: shadow` carries on with.
-   */
-  readonly verified?: Identity;
 }
 
 /** An outcome that, when ok, always carries an identity (a verified token). */
@@ -91,9 +86,8 @@ export async function authenticate(
     ...(handshakeFacts ? { handshake: handshakeFacts } : {}),
     ...(fields ? { fields } : {}),
   });
-  if (token.kind !== "verified") return { verdict };
-  if (verdict === ALLOWED) return { verdict, identity: token.identity, verified: token.identity };
-  return verdict.code === "claims_not_satisfied" ? { verdict, verified: token.identity } : { verdict };
+  // A verified token's identity comes back refused or not: a refusal's decision names its subject.
+  return token.kind === "verified" ? { verdict, identity: token.identity } : { verdict };
 }
 
 /** Engine.IO's and Socket.IO's own query parameters, which `handshake.query` schemas never see. */

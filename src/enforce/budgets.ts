@@ -29,7 +29,8 @@ interface HandshakePlace {
   readonly rule: QuotaRule;
   readonly key: string;
   readonly holder: string;
-  bound: boolean;
+  /** Bound to its connection, or freed: the handshake's own timer leaves it alone. */
+  settled: boolean;
 }
 
 /**
@@ -59,12 +60,15 @@ export class GuardBudgets {
   /**
    * Spends the handshake's budgets for the client `address`: one point of `connection.rateLimit`,
    * then a place of `connection.maxConnections`, held until the Engine.IO connection this request
-   * opens closes ({@link bindConnection}). Resolves undefined when both allow.
+   * opens closes ({@link bindConnection}). Resolves undefined when both allow. The place of an
+   * `upgrade` (a direct WebSocket) that never becomes a connection is freed when its TCP
+   * connection closes (the WebSocket server refused the handshake).
    */
   async admitHandshake(
     connection: CompiledConnection,
     req: IncomingMessage,
     address: string | undefined,
+    upgrade = false,
   ): Promise<BudgetRefusal | undefined> {
     const spender: BudgetSpender = { identity: undefined, address, connection: "" };
     const limited = await this.#spendRate(connection.rateLimit, spender);
@@ -75,14 +79,20 @@ export class GuardBudgets {
       rule: quota,
       key: budgetKey("address", spender),
       holder: `handshake:${++this.#holders}`,
-      bound: false,
+      settled: false,
     };
     if (!(await this.stores.quota.acquire(place.rule, place.key, place.holder))) {
       return { code: "too_many_connections", rule: quota.rule };
     }
     this.#pending.set(req, place);
+    // An upgrade's TCP connection is the WebSocket's own: it closes after the place is bound, or
+    // without one ever being bound (also while the store was answering).
+    if (upgrade) {
+      if (req.socket.closed) this.releaseHandshake(req);
+      else req.socket.once("close", () => this.releaseHandshake(req));
+    }
     setTimeout(() => {
-      if (!place.bound) this.#release(place);
+      if (!place.settled) this.#release(place);
     }, UNBOUND_PLACE_MS).unref();
     return undefined;
   }
@@ -93,10 +103,23 @@ export class GuardBudgets {
    */
   bindConnection(conn: EngineConnection): void {
     const place = this.#pending.get(conn.request);
-    if (!place || place.bound) return;
-    place.bound = true;
+    if (!place || place.settled) return;
+    place.settled = true;
     this.#pending.delete(conn.request);
     conn.once("close", () => this.#release(place));
+  }
+
+  /**
+   * Frees at once the place the handshake `req` took, when engine.io refused that request after the
+   * guard let it through (the app's `allowRequest`, a protocol version it does not speak): no
+   * connection will ever close to free it. Call it from the engine's `connection_error` event.
+   */
+  releaseHandshake(req: IncomingMessage): void {
+    const place = this.#pending.get(req);
+    if (!place || place.settled) return;
+    place.settled = true;
+    this.#pending.delete(req);
+    this.#release(place);
   }
 
   /**

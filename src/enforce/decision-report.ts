@@ -7,7 +7,7 @@ import type { Decision, DenialCode, PayloadErrorDetail, Rule } from "../decision
 import type { GuardContext } from "./context.js";
 import { socketClientAddress } from "./client-address.js";
 import { findNamespace } from "../compile/namespace-lookup.js";
-import type { CompiledPolicy } from "../compile/types.js";
+import type { CompiledPolicy, Identity } from "../compile/types.js";
 
 /** Optional parts of a decision about a socket. */
 export interface SocketDecisionParts {
@@ -18,17 +18,21 @@ export interface SocketDecisionParts {
   readonly retryAfterMs?: number;
   /** The policy key that decided. */
   readonly rule?: Rule | undefined;
+  /**
+   * A refused connect's verified token (the socket has no state yet): its subject is reported. For
+   * a decision of the candidate policy, the identity that policy verified (never the guard's).
+   */
+  readonly identity?: Identity | undefined;
   /** True for a denial reported and not enforced (`mode: shadow`, or the candidate policy's). */
   readonly shadow?: boolean;
-  /** The subject the judge verified, when it is not the guard's (the candidate policy's own identity). */
-  readonly subject?: string | undefined;
 }
 
 /**
  * A decision about `socket` (a connect, an event, a recheck, ...) judged under `policy` (the one
  * in force by default). Its `namespace` is that policy's key for the socket's namespace (the
  * pattern, for a dynamic one); a name the policy does not list was the client's choice and is left
- * out. `subject` is the one the guard verified, unless `parts` carries the judge's own.
+ * out. Its `subject` is the guard's identity's (a refused connect's comes in `parts`); under
+ * another policy, only the identity in `parts` counts.
  *
  * @example
  * if (ctx.decisions.wantsDenials()) ctx.decisions.report(socketDecision(ctx, socket, "payload_invalid", "event", { event: "message" }));
@@ -42,11 +46,11 @@ export function socketDecision(
   policy: CompiledPolicy = ctx.holder.current,
 ): Decision {
   const state = ctx.states.get(socket);
-  const subject = "subject" in parts ? parts.subject : state?.identity?.subject;
+  const inForce = policy === ctx.holder.current;
+  const subject = (inForce ? (state?.identity ?? parts.identity) : parts.identity)?.subject;
   const address = socketClientAddress(policy.connection, socket);
   const namespace =
-    findNamespace(policy, socket.nsp.name)?.namespace.name ??
-    (policy === ctx.holder.current ? state?.admittedTo : undefined);
+    findNamespace(policy, socket.nsp.name)?.namespace.name ?? (inForce ? state?.admittedTo : undefined);
   return {
     allowed: code === "allowed",
     code,

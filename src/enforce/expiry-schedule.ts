@@ -1,10 +1,14 @@
 /**
  * One schedule for every token expiry in the process: a binary min-heap of deadlines and a single
  * `unref`'d timer armed for the earliest. Arming and cancelling an expiry cost O(log n) and leave
- * no `Timeout` behind per socket: in Node 20 a cleared unref'd timer keeps its timer list alive
- * until its original duration passes, so one timer per socket for the token's whole life held
- * memory long after its socket was gone. Here a cancelled entry leaves the heap at once, and the one
- * timer is re-armed only when the earliest deadline moves.
+ * no `Timeout` behind per socket.
+ *
+ * Node keeps one timer list per distinct duration, and in Node 20 a list whose timers were all
+ * cleared stays in memory until its original duration has passed. So the one timer is never armed
+ * further than {@link ARM_AHEAD_MS} ahead (every far deadline shares that one duration, and a list
+ * left behind is gone within a minute), and it is not cleared when the earliest deadline moves
+ * later (a socket that disconnects or renews): it fires, runs nothing that is not due, and is armed
+ * again. It is cleared only for an earlier deadline, which must not wait.
  *
  * `setTimeout` takes a signed 32-bit delay: a deadline past 2^31-1 ms is reached by re-arming
  * (see {@link timerDelayUntil}); a timer that fires early (clamped, or the wall clock moved back)
@@ -12,6 +16,9 @@
  */
 /** The longest delay `setTimeout` honours, in milliseconds (2^31-1). */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** The furthest ahead the schedule's timer is armed: a later deadline is reached by re-arming. */
+export const ARM_AHEAD_MS = 60_000;
 
 /** A scheduled call that can be cancelled (cancelling twice, or after it ran, is harmless). */
 export interface ScheduledCall {
@@ -48,8 +55,8 @@ interface Entry {
 export class ExpirySchedule {
   readonly #heap: Entry[] = [];
   #timer: NodeJS.Timeout | undefined;
-  /** The deadline the timer is armed for; Infinity when it is not armed. */
-  #armedFor = Number.POSITIVE_INFINITY;
+  /** When the armed timer fires (ms since the epoch); Infinity when it is not armed. */
+  #firesAt = Number.POSITIVE_INFINITY;
 
   /** How many deadlines are waiting. */
   get size(): number {
@@ -75,12 +82,12 @@ export class ExpirySchedule {
       this.#siftDown(index);
       this.#siftUp(last.index);
     }
-    if (index === 0) this.#arm();
+    // The earliest deadline can only have moved later: the armed timer stays (see the module doc).
   }
 
   #runDue(): void {
     this.#timer = undefined;
-    this.#armedFor = Number.POSITIVE_INFINITY;
+    this.#firesAt = Number.POSITIVE_INFINITY;
     const now = Date.now();
     while (this.#heap.length > 0 && this.#heap[0]!.whenMs <= now) {
       const entry = this.#heap[0]!;
@@ -94,19 +101,18 @@ export class ExpirySchedule {
     this.#arm();
   }
 
-  /** Arms the one timer for the earliest deadline, or stops it when there is none. */
+  /**
+   * Makes sure the timer fires no later than the earliest deadline: an armed timer that fires at or
+   * before it is kept; otherwise the timer is (re-)armed, at most {@link ARM_AHEAD_MS} ahead.
+   */
   #arm(): void {
     const first = this.#heap[0];
-    if (!first) {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#armedFor = Number.POSITIVE_INFINITY;
-      return;
-    }
-    if (this.#timer !== undefined && this.#armedFor === first.whenMs) return;
+    if (!first || this.#firesAt <= first.whenMs) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#armedFor = first.whenMs;
-    this.#timer = setTimeout(() => this.#runDue(), timerDelayUntil(first.whenMs, Date.now()));
+    const now = Date.now();
+    const delay = Math.min(timerDelayUntil(first.whenMs, now), ARM_AHEAD_MS);
+    this.#firesAt = now + delay;
+    this.#timer = setTimeout(() => this.#runDue(), delay);
     this.#timer.unref();
   }
 

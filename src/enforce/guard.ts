@@ -10,6 +10,7 @@
 import { compileLoaded } from "../compile/compile-loaded.js";
 import { describeError } from "../policy/error-diagnostic.js";
 import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
 import type { Server } from "socket.io";
 import { MemoryRevocationStore } from "../cluster/memory-revocation-store.js";
 import { warmIssuerKeys, type CompileContext } from "../compile/auth.js";
@@ -182,6 +183,7 @@ export interface PolicyFollower {
 interface GuardedEngine {
   use(fn: EngineMiddleware): void;
   on(event: "connection", listener: (conn: EngineConnection) => void): unknown;
+  on(event: "connection_error", listener: (error: { readonly req: IncomingMessage }) => void): unknown;
 }
 
 /** `sockguard()` rejects with this when the first policy does not load. */
@@ -454,6 +456,8 @@ export class SockguardGuard extends EventEmitter<GuardEvents> implements Guard {
       engine.on("connection", measureConnection);
       // A connection place its handshake took is freed when the connection closes.
       engine.on("connection", (conn) => budgets.bindConnection(conn));
+      // One engine.io refused after the guard let it through (the app's allowRequest) never opens.
+      engine.on("connection_error", (error) => budgets.releaseHandshake(error.req));
     };
     const existing = (io as unknown as { engine?: GuardedEngine }).engine;
     if (existing) return install(existing);

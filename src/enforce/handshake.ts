@@ -153,7 +153,7 @@ export function createHandshakeGuard(ctx: GuardContext): EngineMiddleware {
     // already admitted is the same connection and spends nothing more.
     if (firstRequest && (connection.rateLimit !== undefined || connection.maxConnections !== undefined)) {
       const address = clientAddress(connection, req);
-      ctx.budgets.admitHandshake(connection, req, address).then(
+      ctx.budgets.admitHandshake(connection, req, address, upgrade).then(
         (refusal) => {
           if (
             !refusal ||

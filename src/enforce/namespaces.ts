@@ -68,7 +68,7 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
   const revocations = ctx.revocations.generation;
   const handshake = connectHandshakeFacts(policy.connection, socket);
   authenticate(socket.handshake, policy, socket.nsp.name, ctx.revocations, handshake).then(
-    ({ verdict, identity, verified }) => {
+    ({ verdict, identity }) => {
       // A reload or a revoke while the token was being verified: judge again, wholly under the new
       // policy and revocations (neither reached this socket, which is not connected yet).
       if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
@@ -83,7 +83,7 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
           verdict.rule,
           verdict.details,
           undefined,
-          verified,
+          identity,
         );
       if (namespace.rateLimit === undefined && namespace.maxConnections === undefined) {
         admit(ctx, socket, policy, identity);
@@ -175,7 +175,9 @@ function refuseConnect(
     return next();
   }
   if (ctx.decisions.wantsDenials())
-    ctx.decisions.report(socketDecision(ctx, socket, code, "connect", { rule, details, retryAfterMs }));
+    ctx.decisions.report(
+      socketDecision(ctx, socket, code, "connect", { rule, details, retryAfterMs, identity }),
+    );
   const namespace = socket.nsp;
   // This socket is the only one connecting and none is connected: the child exists only for it.
   if (namespace.sockets.size === 0 && connectingCount(namespace) <= 1)

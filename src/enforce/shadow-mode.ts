@@ -60,7 +60,7 @@ export function admitConnectInShadow(
     rule,
     details,
     retryAfterMs,
-    subject: identity?.subject,
+    identity,
   });
 }
 

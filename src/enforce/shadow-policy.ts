@@ -162,7 +162,7 @@ export class ShadowPolicyJudge {
           rule: verdict.rule,
           details: verdict.details,
           shadow: true,
-          subject: identity?.subject,
+          identity,
         };
         ctx.decisions.report(socketDecision(ctx, socket, verdict.code, "connect", parts, policy), policy);
       }
@@ -183,7 +183,7 @@ export class ShadowPolicyJudge {
       details: verdict.details,
       rule: verdict.rule,
       shadow: true,
-      subject: facts.identity?.subject,
+      identity: facts.identity,
     };
     ctx.decisions.report(socketDecision(ctx, socket, verdict.code, "event", parts, policy), policy);
   }

@@ -100,7 +100,12 @@ export class DiagnosticCollector {
           a.diagnostic.col - b.diagnostic.col ||
           a.index - b.index,
       )
-      .map(({ diagnostic }) => ({ ...diagnostic, message: this.#scrub(diagnostic.message) }));
+      // A schema file's name can come from the environment (`$ref: ${env:SCHEMA}`), like any message.
+      .map(({ diagnostic }) => ({
+        ...diagnostic,
+        file: this.#scrub(diagnostic.file),
+        message: this.#scrub(diagnostic.message),
+      }));
     const last = sorted.at(-1);
     if (this.#dropped > 0 && last) {
       sorted.push({

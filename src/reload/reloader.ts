@@ -47,7 +47,10 @@ export interface PolicyReloaderOptions {
 export interface PolicyReloadedEvent {
   /** The loader's `version` of the policy now in force. */
   readonly version: string;
-  /** Every file the load read or looked for, the policy first. */
+  /**
+   * Every file the load read or looked for, the policy first, each environment value in a name
+   * replaced as the loader's diagnostics replace it (a `$ref` may name a file with `${env:...}`).
+   */
   readonly files: readonly string[];
   /** The loader's and `apply`'s warnings. */
   readonly warnings: readonly Diagnostic[];
@@ -57,7 +60,7 @@ export interface PolicyReloadedEvent {
 export interface PolicyReloadFailedEvent {
   /** Why, with positions; at least one has severity `error`. */
   readonly diagnostics: readonly Diagnostic[];
-  /** The files watched from now on: a fix to any of them is picked up. */
+  /** The files watched from now on (a fix to any of them is picked up), environment values scrubbed. */
   readonly files: readonly string[];
 }
 
@@ -96,7 +99,7 @@ interface PassContext {
   readonly request: PassRequest;
   /** The first pass, from `start()`: reported through its result only. */
   readonly initial: boolean;
-  /** The files watched from now on. */
+  /** The files watched from now on, as events show them (environment values scrubbed). */
   readonly files: readonly string[];
   /** The files' bytes just after the load (see `contentKey`). */
   readonly contentRead: string;
@@ -142,6 +145,8 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   #watcher: PolicyFileWatcher | undefined;
   /** The files watched now: the policy first, then what the last load read or looked for. */
   #files: readonly string[];
+  /** Scrubs the environment values the last load read out of a text (its `redact`). */
+  #redact: (text: string) => string = String;
   /** The version in force, once a policy has been applied. */
   #appliedVersion: string | undefined;
   /** What the last failed load read and reported; undefined once a load succeeds. */
@@ -205,6 +210,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     this.#started = true;
     if (initial !== undefined) {
       this.#appliedVersion = initial.version;
+      this.#redact = initial.redact ?? String;
       this.#files = this.#filesAfter({ result: initial });
     }
     if (this.#watch) {
@@ -285,8 +291,10 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
         outcome = await this.#pass(request, this.#starting);
       } catch (error) {
         // Only a bug gets here; the waiters still get an answer and the cycle goes on.
-        const diagnostics = [problem(this.#path, `the reload failed unexpectedly: ${firstLine(error)}`)];
-        outcome = { status: "failed", diagnostics, files: this.#files };
+        const diagnostics = [
+          problem(this.#path, `the reload failed unexpectedly: ${this.#redact(firstLine(error))}`),
+        ];
+        outcome = { status: "failed", diagnostics, files: this.#files.map(this.#redact) };
         this.#log("error", describeReloadFailure(diagnostics));
       }
       for (const resolveOutcome of waiters) resolveOutcome(outcome);
@@ -309,6 +317,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
 
     const loaded = await this.#loadSafely();
     if (this.#closed) return CLOSED;
+    if ("result" in loaded) this.#redact = loaded.result.redact ?? String;
     const files = this.#filesAfter(loaded);
     const added = files.some((file) => !this.#files.includes(file));
     this.#files = files;
@@ -326,7 +335,14 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
       if (this.#starting) this.#confirmation = confirmation;
     }
 
-    const pass: PassContext = { request, initial, files, contentRead: contentKey(after), startedAt };
+    const shownFiles = files.map(this.#redact);
+    const pass: PassContext = {
+      request,
+      initial,
+      files: shownFiles,
+      contentRead: contentKey(after),
+      startedAt,
+    };
     if ("thrown" in loaded) return this.#fail([loaded.thrown], pass);
     const result = loaded.result;
     // No policy without errors breaks the loader's contract (an empty file parsed to null, say):
@@ -343,7 +359,11 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
       if (this.#lastFailure !== undefined) {
         // Fixed back to exactly the policy in force: say the failure is over.
         this.#lastFailure = undefined;
-        this.#succeed({ version: result.version, files, warnings: loadWarnings }, "restored", initial);
+        this.#succeed(
+          { version: result.version, files: shownFiles, warnings: loadWarnings },
+          "restored",
+          initial,
+        );
       }
       // A confirming load re-reads what an earlier pass already counted.
       if (!initial && request !== CONFIRM_EARLIER_READ) this.#passEnded("unchanged", pass);
@@ -355,7 +375,8 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     try {
       applied = await this.#apply(result);
     } catch (error) {
-      return this.#fail([problem(this.#path, `the policy could not be applied: ${firstLine(error)}`)], pass);
+      const message = `the policy could not be applied: ${this.#redact(firstLine(error))}`;
+      return this.#fail([problem(this.#path, message)], pass);
     }
     if (applied.diagnostics !== undefined && hasErrors(applied.diagnostics)) {
       return this.#fail(applied.diagnostics, pass);
@@ -365,7 +386,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     this.#lastFailure = undefined;
     const event: PolicyReloadedEvent = {
       version: result.version,
-      files,
+      files: shownFiles,
       warnings: [...loadWarnings, ...(applied.warnings ?? [])],
     };
     // A forced reload of the version in force applies it again, but changes nothing in force.
@@ -378,7 +399,9 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     try {
       return { result: await this.#load(this.#path) };
     } catch (error) {
-      return { thrown: problem(this.#path, `the policy could not be loaded: ${firstLine(error)}`) };
+      return {
+        thrown: problem(this.#path, `the policy could not be loaded: ${this.#redact(firstLine(error))}`),
+      };
     }
   }
 

@@ -22,7 +22,7 @@ export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
 /** What `connect_error` carries for a refused namespace connect. */
 export interface ConnectRefusal {
   readonly message: string;
-  readonly data?: { readonly code?: string; readonly message?: string };
+  readonly data?: { readonly code?: string; readonly message?: string; readonly retryAfterMs?: number };
 }
 
 /**
@@ -87,6 +87,21 @@ export function refused(client: ClientSocket, timeoutMs = 3000): Promise<Connect
   });
 }
 
+/**
+ * Resolves with `"connected"`, or with the code a refused connect carries (its message when it has
+ * none): for tests that count how many of several connects a budget admits.
+ *
+ * @example
+ * assert.equal(await connectOutcome(client), "too_many_connections");
+ */
+export async function connectOutcome(client: ClientSocket, timeoutMs = 3000): Promise<string> {
+  const refusal = await refused(client, timeoutMs).catch((error: Error) => {
+    if (client.connected) return undefined;
+    throw error;
+  });
+  return refusal === undefined ? "connected" : (refusal.data?.code ?? refusal.message);
+}
+
 /** Emits with an acknowledgement and resolves with the reply (rejects after `timeoutMs`). */
 export function emitWithReply(client: ClientSocket, event: string, ...args: unknown[]): Promise<unknown> {
   return client.timeout(3000).emitWithAck(event, ...args);
@@ -140,7 +155,13 @@ export function sessionIdOf(handshakeBody: string): string {
 
 export type UpgradeResult =
   | { readonly opened: true; readonly socket: WebSocket }
-  | { readonly opened: false; readonly status: number; readonly body: string };
+  | {
+      readonly opened: false;
+      readonly status: number;
+      readonly body: string;
+      /** The `Retry-After` header, when the refusal carried one. */
+      readonly retryAfter?: string;
+    };
 
 /**
  * A raw WebSocket upgrade to `url` (ws:// or wss://) with exactly `headers`; resolves with the open
@@ -160,13 +181,16 @@ export function rawUpgrade(
     socket.once("open", () => resolve({ opened: true, socket }));
     socket.once("unexpected-response", (_req, res) => {
       const chunks: Buffer[] = [];
+      const retryAfter = res.headers["retry-after"];
+      const refusal = (): UpgradeResult => ({
+        opened: false,
+        status: res.statusCode ?? 0,
+        body: Buffer.concat(chunks).toString("utf8"),
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+      });
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () =>
-        resolve({ opened: false, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
-      );
-      res.on("error", () =>
-        resolve({ opened: false, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
-      );
+      res.on("end", () => resolve(refusal()));
+      res.on("error", () => resolve(refusal()));
     });
     socket.once("error", (error) => reject(error));
   });

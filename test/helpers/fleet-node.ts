@@ -1,12 +1,13 @@
 /**
  * A guarded fleet node in a child process (test/integration/cluster/guarded-node.script.ts),
  * driven from the test: it is started with `node --import tsx`, says which port it listens on, and
- * takes `revoke` and `status` commands over stdin. Killed (SIGKILL by default) by `kill()`.
+ * takes `revoke`, `status` and `cpu` commands over stdin. Killed (SIGKILL by default) by `kill()`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { GuardStatus, RevocationResult, RevocationTarget } from "../../src/index.js";
+import { requireRedisServer, startRedisServer, type RedisServer } from "./redis-server.js";
 
 const SCRIPT = fileURLToPath(new URL("../integration/cluster/guarded-node.script.ts", import.meta.url));
 
@@ -14,13 +15,17 @@ export interface FleetNode {
   readonly url: string;
   revoke(target: RevocationTarget): Promise<RevocationResult>;
   status(): Promise<GuardStatus>;
+  /** The CPU time (user and system, µs) the node's process has used so far. */
+  cpuMicros(): Promise<number>;
   /** What the node wrote on stderr (its guard's warnings). */
   readonly stderr: () => string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /**
- * Starts one node on `redisUrl`; `variant` other than "v1" runs a policy with another version.
+ * Starts one node on `redisUrl`; `variant` other than "v1" runs a policy with another version
+ * ("budgets": the policy with every budget); `budgets: "memory"` gives its guard no Redis client,
+ * so it counts its budgets alone (the adapter still joins the fleet).
  *
  * @example
  * const a = await startFleetNode(redis.url, SECRET);
@@ -29,11 +34,16 @@ export interface FleetNode {
 export async function startFleetNode(
   redisUrl: string,
   secret: string,
-  { variant = "v1", heartbeatMs = 300, startupMs = 20_000 } = {},
+  {
+    variant = "v1",
+    heartbeatMs = 300,
+    startupMs = 20_000,
+    budgets = "redis",
+  }: { variant?: string; heartbeatMs?: number; startupMs?: number; budgets?: "redis" | "memory" } = {},
 ): Promise<FleetNode> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", SCRIPT, redisUrl, secret, variant, String(heartbeatMs)],
+    ["--import", "tsx", SCRIPT, redisUrl, secret, variant, String(heartbeatMs), budgets],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
   let stderr = "";
@@ -66,6 +76,7 @@ export async function startFleetNode(
     url: `http://127.0.0.1:${port}`,
     revoke: (target) => ask({ revoke: target }),
     status: () => ask({ status: true }),
+    cpuMicros: () => ask({ cpu: true }),
     stderr: () => stderr,
     kill: (signal = "SIGKILL") => stop(child, signal),
   };
@@ -77,4 +88,38 @@ function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
     child.once("exit", () => resolve());
     child.kill(signal);
   });
+}
+
+/** Options of {@link startFleetNode}. */
+export type FleetNodeOptions = NonNullable<Parameters<typeof startFleetNode>[2]>;
+
+/**
+ * Mocha hooks for a suite on a fleet: starts a redis-server (skipping the suite loudly when it is
+ * missing, failing under SOCKGUARD_REDIS=required) and `count` nodes on it before the suite, and
+ * kills them and stops the server after.
+ *
+ * @example
+ * const fleet = useFleet(3, SECRET);
+ * it("…", async () => { const [a, b] = fleet.nodes(); await a.revoke({ sub: "u1" }); });
+ */
+export function useFleet(
+  count: number,
+  secret: string,
+  options: FleetNodeOptions = {},
+): { redis(): RedisServer; nodes(): FleetNode[] } {
+  let redis: RedisServer | undefined;
+  let nodes: FleetNode[] = [];
+  before(async function () {
+    requireRedisServer(this);
+    const server = await startRedisServer();
+    redis = server;
+    nodes = await Promise.all(
+      Array.from({ length: count }, () => startFleetNode(server.url, secret, options)),
+    );
+  });
+  after(async () => {
+    for (const node of nodes) await node.kill();
+    await redis?.stop();
+  });
+  return { redis: () => redis!, nodes: () => nodes };
 }

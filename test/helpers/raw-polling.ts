@@ -9,6 +9,8 @@ import { rawRequest, takePacket } from "./clients.js";
 
 /** The engine.io v4 polling payload separator. */
 const SEPARATOR = "\x1e";
+/** How long {@link RawPollingClient.close} polls before it sends the server a close packet. */
+const GOODBYE_AFTER_MS = 100;
 
 export class RawPollingClient {
   /** Socket.IO packets received (engine.io message payloads, without the leading "4"). */
@@ -19,6 +21,10 @@ export class RawPollingClient {
   closingStatus: number | undefined;
   readonly #base: string;
   readonly #headers: Record<string, string>;
+  /** True once the server let the session go; polling stops then. */
+  #ended = false;
+  #closeRequested = false;
+  #polling: Promise<void> = Promise.resolve();
 
   private constructor(base: string, headers: Record<string, string>) {
     this.#base = base;
@@ -37,7 +43,7 @@ export class RawPollingClient {
     const { sid } = JSON.parse(handshake.body.slice(1)) as { sid: string };
     const client = new RawPollingClient(`${url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, headers);
     cleanup.add(() => client.close());
-    void client.#pollLoop();
+    client.#polling = client.#pollLoop();
     return client;
   }
 
@@ -57,32 +63,49 @@ export class RawPollingClient {
     return takePacket(this.packets, matches, timeoutMs);
   }
 
-  /** Stops polling; the server is told with an engine close packet. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    void this.post("1").catch(() => undefined);
+  /**
+   * Ends the session and resolves once the server has let it go. Polling goes on until then: a
+   * server that began closing between two polls (it had packets to flush, say) waits for the next
+   * poll, and without one it would keep a 30 s timer alive after the test. A session still open a
+   * moment later is told with an engine close packet.
+   */
+  close(): Promise<void> {
+    if (!this.#closeRequested) {
+      this.#closeRequested = true;
+      this.closed = true;
+      const goodbye = setTimeout(() => {
+        if (!this.#ended) void this.post("1").catch(() => undefined);
+      }, GOODBYE_AFTER_MS);
+      void this.#polling.finally(() => clearTimeout(goodbye));
+    }
+    return this.#polling;
   }
 
   async #pollLoop(): Promise<void> {
-    while (!this.closed) {
+    while (!this.#ended) {
       let response;
       try {
         response = await rawRequest(this.#base, this.#headers);
       } catch {
-        this.closed = true;
+        this.#end();
         return;
       }
       if (response.status !== 200) {
         this.closingStatus = response.status;
-        this.closed = true;
+        this.#end();
         return;
       }
       for (const packet of response.body.split(SEPARATOR)) {
         if (packet === "2") void this.post("3").catch(() => undefined);
-        else if (packet === "1") this.closed = true;
+        else if (packet === "1") this.#end();
         else if (packet.startsWith("4")) this.packets.push(packet.slice(1));
       }
     }
+  }
+
+  /** The server ended the session (a close packet, a refused poll, a dropped connection). */
+  #end(): void {
+    this.#ended = true;
+    this.closed = true;
   }
 }

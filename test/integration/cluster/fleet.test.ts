@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, refused } from "../../helpers/clients.js";
-import { startFleetNode, type FleetNode } from "../../helpers/fleet-node.js";
-import { requireRedisServer, startRedisServer, type RedisServer } from "../../helpers/redis-server.js";
+import { startFleetNode, useFleet, type FleetNode } from "../../helpers/fleet-node.js";
 import { claimsFor, createSecret, signWithSecret } from "../../helpers/tokens.js";
 import { delay, nextEvent, waitUntil } from "../../helpers/wait.js";
 
@@ -27,21 +26,10 @@ const nextSecond = (): Promise<void> => delay(1000 - (Date.now() % 1000) + 20);
 describe("cluster: three guarded nodes on @socket.io/redis-adapter and one redis-server", function () {
   this.timeout(30_000);
   const cleanup = new Cleanup();
-  let redis: RedisServer;
-  let nodes: FleetNode[] = [];
+  const cluster = useFleet(3, SECRET);
   let a: FleetNode, b: FleetNode, c: FleetNode;
-
-  before(async function () {
-    requireRedisServer(this);
-    redis = await startRedisServer();
-    nodes = await Promise.all([1, 2, 3].map(() => startFleetNode(redis.url, SECRET)));
-    [a, b, c] = nodes as [FleetNode, FleetNode, FleetNode];
-  });
+  before(() => ([a, b, c] = cluster.nodes() as [FleetNode, FleetNode, FleetNode]));
   afterEach(() => cleanup.run());
-  after(async () => {
-    for (const node of nodes) await node.kill();
-    await redis?.stop();
-  });
 
   const client = (node: FleetNode, tokenValue: string): ClientSocket =>
     createClient(cleanup, node.url, "/chat", { transports: ["websocket"], auth: { token: tokenValue } });
@@ -74,14 +62,14 @@ describe("cluster: three guarded nodes on @socket.io/redis-adapter and one redis
   it("a node started after the revoke refuses the revoked token", async () => {
     const old = await token("u-late");
     assert.equal((await a.revoke({ sub: "u-late" })).nodes, 3);
-    const late = await startFleetNode(redis.url, SECRET);
+    const late = await startFleetNode(cluster.redis().url, SECRET);
     cleanup.add(() => late.kill());
     assert.equal(await refusalOn(late, old), "revoked");
     await connect(late, await token("u-other"));
   });
 
   it("status() lists every node with its policy version and sockets, a different policy shows, and a SIGKILL'd node drops out within three heartbeats", async () => {
-    const other = await startFleetNode(redis.url, SECRET, { variant: "extra" });
+    const other = await startFleetNode(cluster.redis().url, SECRET, { variant: "extra" });
     let killed = false;
     cleanup.add(() => (killed ? undefined : other.kill()));
     await connect(other, await token("u-status"));
@@ -109,7 +97,7 @@ describe("cluster: three guarded nodes on @socket.io/redis-adapter and one redis
     const onA = await connect(a, old);
     const onB = await connect(b, old);
     const toldB = revokedNotice(onB, 15_000);
-    await redis.stop();
+    await cluster.redis().stop();
     await delay(300);
     const started = Date.now();
     const result = await a.revoke({ sub: "u-outage" });
@@ -122,7 +110,7 @@ describe("cluster: three guarded nodes on @socket.io/redis-adapter and one redis
     assert.ok(Date.now() - duringOutage < 1_500);
     assert.ok(((await b.status()).sockets ?? 0) >= 2, "status() answers during the outage");
 
-    await redis.restart();
+    await cluster.redis().restart();
     assert.equal(await toldB, "revoked", "B disconnects the subject once it catches up");
     // C may hear of it a heartbeat later than B: A writes it back when its own client is ready again.
     await eventually(async () => (await refusalOn(c, old)) === "revoked", 4 * HEARTBEAT_MS);

@@ -104,12 +104,16 @@ describe("guard: identities (tokens through the guard)", () => {
     assert.deepEqual(await emitWithReply(reader, "write", "x".repeat(1_100_000)), claimsRefusal);
   });
 
-  it("refuses a connect without the namespace's claims", async () => {
+  it("refuses a connect without the namespace's claims, and its decision names the verified subject", async () => {
     const client = createClient(cleanup, url, "/chat", {
       transports: ["websocket"],
       auth: { token: await signWithSecret(SECRET, claimsFor(ISS, "chat", { sub: "u9", scope: "other" })) },
     });
     assert.equal((await refused(client)).data?.code, "claims_not_satisfied");
+    assert.deepEqual(
+      decisions.map((d) => [d.code, d.stage, d.subject]),
+      [["claims_not_satisfied", "connect", "u9"]],
+    );
   });
 
   it("revoke() disconnects the subject's sockets with revoked, and only theirs", async () => {

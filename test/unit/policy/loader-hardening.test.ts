@@ -214,6 +214,17 @@ describe("loader hardening", () => {
       expect(text).to.not.include(SECRET);
       expect(text).to.not.include(long.slice(0, 24));
     });
+    it("never prints a schema file name that came from ${env:...}, in a diagnostic's file either", async () => {
+      const dir = await writePolicyFiles(cleanup, {
+        "p.yaml": withSchema("{ $ref: '${env:SG_H_SCHEMA}.json' }"),
+        [`${SECRET}.json`]: '{ "type": "strin" }\n',
+      });
+      const result = await loadPolicy(join(dir, "p.yaml"), { env: { SG_H_SCHEMA: SECRET } });
+      const error = onlyError(result);
+      expect(error.file).to.equal(join(dir, "<value from the environment>.json"));
+      expect(error.message).to.include('"type" must be one of');
+      expect(JSON.stringify(result.diagnostics)).to.not.include(SECRET);
+    });
   });
 
   describe("the root files stay in", () => {

@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ExpirySchedule } from "../../../src/enforce/expiry-schedule.js";
+import { queryObjects } from "node:v8";
+import { ARM_AHEAD_MS, ExpirySchedule } from "../../../src/enforce/expiry-schedule.js";
+
+/** Node's internal timer-list class (one list per distinct duration), reached through a timer. */
+function timersListClass(): abstract new () => unknown {
+  const probe = setTimeout(() => undefined, 1);
+  const list = (probe as unknown as { _idlePrev: { constructor: abstract new () => unknown } })._idlePrev;
+  clearTimeout(probe);
+  return list.constructor;
+}
+
+const HOUR_MS = 3_600_000;
 
 describe("ExpirySchedule (one timer for every token expiry)", () => {
   it("calls each function when its deadline is reached, earliest first, whatever the order they were armed in", async () => {
@@ -65,5 +76,33 @@ describe("ExpirySchedule (one timer for every token expiry)", () => {
     schedule.at(start + 1, () => (ran = true));
     await sleep(30);
     assert.equal(ran, true);
+  });
+
+  it("leaves no hour-long timer list behind per socket that comes and goes, or per earliest deadline that leaves", () => {
+    // Node 20 keeps a list whose timers were cleared until its duration passes: one per re-arm at a
+    // new hour-long delay was the per-socket growth the soak found.
+    const TimersList = timersListClass();
+    const before = queryObjects(TimersList, { format: "count" });
+    const schedule = new ExpirySchedule();
+    const start = Date.now();
+    for (let i = 0; i < 300; i++) schedule.at(start + HOUR_MS + i * 7, () => undefined).cancel();
+    const calls = Array.from({ length: 300 }, (_, i) =>
+      schedule.at(start + HOUR_MS + i * 7, () => undefined),
+    );
+    for (const call of calls) call.cancel();
+    const after = queryObjects(TimersList, { format: "count" });
+    assert.ok(after - before <= 2, `${after - before} timer lists were left behind`);
+    assert.equal(schedule.size, 0);
+  });
+
+  it("reaches a deadline beyond its arming horizon by re-arming, and an earlier one armed later at once", async () => {
+    const schedule = new ExpirySchedule();
+    const start = Date.now();
+    const fired: string[] = [];
+    schedule.at(start + ARM_AHEAD_MS * 10, () => fired.push("far"));
+    schedule.at(start + 30, () => fired.push("near"));
+    await sleep(80);
+    assert.deepEqual(fired, ["near"]);
+    assert.equal(schedule.size, 1);
   });
 });
