@@ -127,7 +127,7 @@ describe("Socket.IO canaries for connection quotas: _cleanup ends every socket",
       jwks.answerHeld();
       await waitUntil(
         () => decisions.some((d) => d.stage === "connect" && d.code === "allowed"),
-        3000,
+        10_000,
         "the guard admitted the abandoned connect",
       );
       // Socket.IO's middleware callback runs on the next tick, and finds the connection closed.
