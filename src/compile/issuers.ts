@@ -8,6 +8,9 @@
  * X.509 certificate), `jwks`/`jwksFile` (a JWK set in the policy or beside it) and `jwksUri` (a
  * remote set shared across reloads, see `remote-jwks.ts`). A key that cannot serve one of the
  * issuer's algorithms is a compile error, not a token that fails later for an obscure reason.
+ * Keys are imported once: an HMAC secret becomes one `CryptoKey` per listed algorithm here, since
+ * jose imports raw secret bytes (and a secret `KeyObject`, which it exports back to bytes) again
+ * on every verification.
  *
  * With a {@link TokenCaches} registry, a token the issuer verified is remembered (`token-cache.ts`)
  * and skips jose the next time it is presented; revocation and claims are judged by the caller
@@ -126,7 +129,7 @@ export function compileIssuer(
 }
 
 interface PreparedKey {
-  readonly verifyWith: Uint8Array | KeyObject | JWTVerifyGetKey;
+  readonly verifyWith: KeyObject | JWTVerifyGetKey;
   /** Starts fetching a remote set ahead of the first token. */
   readonly warm?: () => void;
   /** What the keys are made of, for the issuer's fingerprint (a secret only as its hash). */
@@ -164,6 +167,23 @@ function remember(
   cache.remember(token, result, validUntil, publicKeyFingerprint(key));
 }
 
+/** An HMAC `CryptoKey` per algorithm, imported once; jose's resolver is asked only for a listed `alg`. */
+function hmacKeyResolver(secret: Uint8Array, algorithms: readonly string[]): JWTVerifyGetKey {
+  const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+  for (const algorithm of algorithms) {
+    const imported = webcrypto.subtle.importKey(
+      "raw",
+      secret,
+      { name: "HMAC", hash: `SHA-${algorithm.slice(2)}` },
+      false,
+      ["verify"],
+    );
+    imported.catch(() => undefined); // a failure surfaces, as token_invalid, when a token needs the key
+    keys.set(algorithm, imported);
+  }
+  return (header) => keys.get(header.alg ?? "") ?? Promise.reject(new TypeError("no key for this algorithm"));
+}
+
 function prepareKey(
   entry: IssuerPolicy,
   algorithms: readonly string[],
@@ -191,7 +211,7 @@ function prepareKey(
       );
     }
     return {
-      verifyWith: secret,
+      verifyWith: hmacKeyResolver(secret, algorithms),
       material: createHash("sha256").update(secret).digest("base64url"),
     };
   }
@@ -314,7 +334,7 @@ function localKeySet(document: JsonObject, at: string[]): JWTVerifyGetKey {
  */
 async function verifySignedToken(
   token: string,
-  key: Uint8Array | KeyObject | JWTVerifyGetKey,
+  key: KeyObject | JWTVerifyGetKey,
   options: JWTVerifyOptions,
 ): Promise<{ readonly payload: JWTPayload; readonly key?: ResolvedKey }> {
   try {
