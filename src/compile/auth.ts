@@ -9,6 +9,7 @@ import { PolicyCompileError } from "./compile-error.js";
 import { compileIssuer } from "./issuers.js";
 import { RemoteKeySets, type KeySetDownloadListener, type RemoteKeySetOptions } from "./remote-jwks.js";
 import type { TokenCaches } from "./token-cache.js";
+import { SchemaValidatorCache } from "./schema-validators.js";
 import type { CompiledAuth, CompiledIssuer } from "./types.js";
 
 /** Token sources when the policy names none (DESIGN §1). */
@@ -39,6 +40,11 @@ export interface CompileContext {
    * audience, algorithms and `iss` stay the same). Without it, every token is verified every time.
    */
   readonly tokenCaches?: TokenCaches;
+  /**
+   * Event validators by schema, shared across reloads: a reload compiles only the schemas that
+   * changed (or whose schema files did). Without it, each compile compiles each distinct schema once.
+   */
+  readonly schemaValidators?: SchemaValidatorCache;
 }
 
 /**
@@ -59,6 +65,7 @@ export function createCompileContext(
 } {
   return {
     remoteKeySets: new RemoteKeySets(options, onKeySetDownload),
+    schemaValidators: new SchemaValidatorCache(),
     ...(tokenCaches ? { tokenCaches } : {}),
   };
 }
