@@ -65,10 +65,19 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
       [...variants("Handshakes")],
       ["plain", "sockguard ES256", "hand-written ES256", "sockguard RS256", "sockguard HS256"],
     );
+    const tokenVariants = [
+      "plain",
+      "sockguard ES256",
+      "hand-written ES256",
+      "sockguard RS256",
+      "hand-written RS256",
+    ];
+    assert.deepEqual([...variants("Handshakes, unique tokens")], tokenVariants);
+    assert.deepEqual([...variants("Reconnect storm")], tokenVariants);
     assert.deepEqual([...variants("Memory")], ["plain", "sockguard"]);
     assert.deepEqual([...variants("Emits")], ["emits: off", "emits: warn", "warn ÷ off"]);
     const targets = results.workloads.flatMap((w) => w.targets.map((t) => t.target));
-    assert.equal(targets.length, 10);
+    assert.equal(targets.length, 12);
   });
 
   it("writes the JSON results and renders every workload and target in the Markdown table", async () => {
@@ -77,6 +86,6 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
     const markdown = renderMarkdown(results);
     for (const name of EXPECTED_REPORTS)
       assert.match(markdown, new RegExp(`\\| ${name.replace(/[()]/g, "\\$&")} \\|`));
-    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 10);
+    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 12);
   });
 });
