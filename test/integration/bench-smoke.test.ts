@@ -68,6 +68,7 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
     const tokenVariants = [
       "plain",
       "sockguard ES256",
+      "sockguard ES256, tokenCache: false",
       "hand-written ES256",
       "sockguard RS256",
       "hand-written RS256",
