@@ -4,7 +4,7 @@
  * of `policy/reserved-events.ts`.
  */
 import type { ErrorObject } from "ajv";
-import type { CompileValidators, SchemaValidator } from "./schema-validators.js";
+import { schemaCounterpart, type CompileValidators, type SchemaValidator } from "./schema-validators.js";
 import type { ArgSpec, BinaryArg, EventPolicy, HandshakePolicy, MessagePolicy } from "../policy/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { parseSize } from "../policy/units.js";
@@ -12,7 +12,7 @@ import type { RateRule } from "../budget/types.js";
 import { compileRateRule } from "./budgets.js";
 import { compileRequirementAt, predicateOf } from "./claims.js";
 import { PolicyCompileError } from "./compile-error.js";
-import { schemaErrorRule, unlocatedRules, type RuleLocator } from "./rules.js";
+import { unlocatedRules, type RuleLocator } from "./rules.js";
 import type {
   CompiledArg,
   CompiledEmit,
@@ -192,7 +192,15 @@ function compileArg(
     validate: validator.validate,
     namedProperties: validator.namedProperties,
     rule,
-    errorRule: (error: ErrorObject | undefined) => schemaErrorRule(rules, error, rule),
+    // The failing keyword's place in this argument's schema (the validator may have been compiled
+    // from an equal schema elsewhere, or by an earlier load).
+    errorRule: (error: ErrorObject | undefined) =>
+      (error &&
+        rules.schemaKeyword(
+          schemaCounterpart(validator, error.parentSchema, spec, validators.files),
+          error.keyword,
+        )) ??
+      rule,
   });
 }
 

@@ -18,6 +18,44 @@ import type { JsonObject } from "../policy/types.js";
 export interface SchemaValidator {
   readonly validate: ValidateFunction;
   readonly namedProperties: ReadonlySet<string>;
+  /**
+   * Where each schema object the validator was compiled from sits: in the argument's own schema
+   * (`file` absent) or in a schema file, by path. A failure names the object (`parentSchema`) of
+   * the schema that was compiled, which may be another argument's equal schema, or a previous
+   * load's: {@link schemaCounterpart} finds the same place in the schema at hand.
+   */
+  readonly origins: WeakMap<object, SchemaOrigin>;
+}
+
+/** A place in a schema: the schema file (absent: the argument's own schema) and the path inside it. */
+export interface SchemaOrigin {
+  readonly file?: string;
+  readonly path: readonly string[];
+}
+
+/**
+ * The object of `schema` (or of the schema file in `files`) at the place `compiledObject` has in
+ * the schema `validator` was compiled from: what a failure's `parentSchema` means for this argument.
+ *
+ * @example
+ * const object = schemaCounterpart(validator, error.parentSchema, spec, resources.schemas);
+ * rules.schemaKeyword(object, error.keyword); // the keyword's position in this argument's schema
+ */
+export function schemaCounterpart(
+  validator: SchemaValidator,
+  compiledObject: unknown,
+  schema: unknown,
+  files: ReadonlyMap<string, JsonObject>,
+): unknown {
+  if (typeof compiledObject !== "object" || compiledObject === null) return undefined;
+  const origin = validator.origins.get(compiledObject);
+  if (!origin) return undefined;
+  let current: unknown = origin.file === undefined ? schema : files.get(origin.file);
+  for (const segment of origin.path) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
 }
 
 /**
@@ -75,6 +113,11 @@ export class CompileValidators {
     this.#cache = cache;
   }
 
+  /** The policy's schema files by URL, as this compile's Ajv holds them. */
+  get files(): ReadonlyMap<string, JsonObject> {
+    return this.#files;
+  }
+
   /**
    * The validator of `schema`, compiled now unless an equal schema over the same files was. Throws
    * what `ajv.compile` throws.
@@ -85,7 +128,14 @@ export class CompileValidators {
     let validator = this.#cache.get(key);
     if (!validator) {
       const validate = this.#ajv.compile(schema);
-      validator = Object.freeze({ validate, namedProperties: this.#namedProperties(schema, reached) });
+      const origins = new WeakMap<object, SchemaOrigin>();
+      indexOrigins(schema, undefined, [], origins);
+      for (const url of reached) indexOrigins(this.#files.get(url), url, [], origins);
+      validator = Object.freeze({
+        validate,
+        namedProperties: this.#namedProperties(schema, reached),
+        origins,
+      });
       this.#cache.set(key, validator);
     }
     return validator;
@@ -146,6 +196,20 @@ interface FileFacts {
   readonly refs: readonly string[];
   /** The property names written in it. */
   readonly names: ReadonlySet<string>;
+}
+
+function indexOrigins(
+  node: unknown,
+  file: string | undefined,
+  path: readonly string[],
+  origins: WeakMap<object, SchemaOrigin>,
+): void {
+  if (node === null || typeof node !== "object" || origins.has(node)) return;
+  origins.set(node, file === undefined ? { path } : { file, path });
+  const entries = Array.isArray(node)
+    ? node.map((item, i) => [String(i), item] as const)
+    : Object.entries(node);
+  for (const [key, value] of entries) indexOrigins(value, file, [...path, key], origins);
 }
 
 /** Keywords whose object keys are property names. */

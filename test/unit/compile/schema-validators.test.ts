@@ -87,6 +87,35 @@ describe("compile: one validator per distinct schema", () => {
     assert.equal(validatorOf(before, "join")({ room: "lobby" }), true);
   });
 
+  it("locates a failing keyword in each argument's own schema, also when the validator is shared or reused", async () => {
+    const { policy, room } = await files();
+    const shared = context();
+    const failingRule = (compiled: CompiledPolicy, event: string, data: unknown) => {
+      const arg = compiled.namespaces.get("/chat")!.events.get(event)!.args[0]!;
+      assert.equal(arg.validate!(data), false);
+      const { file, line, path } = arg.errorRule(arg.validate!.errors?.[0]);
+      return { file, line, path };
+    };
+    const before = compilePolicy(await loadPolicy(policy), shared);
+    assert.deepEqual(failingRule(before, "say", { text: 3 }), {
+      file: policy,
+      line: 7,
+      path: "/namespaces/~1chat/events/say/schema/properties/text/type",
+    });
+    assert.deepEqual(failingRule(before, "shout", { text: 3 }), {
+      file: policy,
+      line: 8,
+      path: "/namespaces/~1chat/events/shout/schema/properties/text/type",
+    });
+    assert.deepEqual(failingRule(before, "leave", {}), { file: room, line: 1, path: "/required" });
+    // A reload that reuses both validators still points into the policy as it is now.
+    await writeFile(policy, `# a comment moves every line down\n${policyText(100)}`);
+    const after = compilePolicy(await loadPolicy(policy), shared);
+    assert.equal(validatorOf(after, "say"), validatorOf(before, "say"));
+    assert.equal(failingRule(after, "shout", { text: 3 }).line, 9);
+    assert.deepEqual(failingRule(after, "leave", {}), { file: room, line: 1, path: "/required" });
+  });
+
   it("reports a broken schema written twice at both places", async () => {
     const dir = await writePolicyFiles(cleanup, {
       "policy.yaml": `version: 1
