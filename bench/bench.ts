@@ -12,6 +12,7 @@ import { runBudgets } from "./workloads/budgets.js";
 import { runDecision } from "./workloads/decision.js";
 import { runFleet } from "./workloads/fleet.js";
 import { runHandshakes } from "./workloads/handshakes.js";
+import { runReconnects } from "./workloads/reconnects.js";
 import { runReload } from "./workloads/reload.js";
 import { runShadow } from "./workloads/shadow.js";
 import { runThroughput } from "./workloads/throughput.js";
@@ -28,6 +29,11 @@ interface Workload {
 export const WORKLOADS: readonly Workload[] = [
   { id: "throughput", titles: ["Event throughput"], run: (s) => runThroughput(s.throughput) },
   { id: "handshakes", titles: ["Handshakes"], run: (s) => runHandshakes(s.handshakes) },
+  {
+    id: "reconnects",
+    titles: ["Handshakes, unique tokens", "Reconnect storm"],
+    run: (s) => runReconnects(s.reconnects),
+  },
   { id: "decision", titles: ["Decision (in-process)"], run: (s) => runDecision(s.decision) },
   { id: "reload", titles: ["Reload"], run: (s) => runReload(s.reload) },
   { id: "fleet", titles: ["Recheck", "Memory"], run: (s) => runFleet(s.fleet) },

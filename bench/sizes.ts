@@ -23,6 +23,14 @@ export interface BenchSizes {
     /** Completed connects per window at most. */
     readonly maxPerWindow: number;
   };
+  readonly reconnects: {
+    /** Clients that arrive with unique tokens, then drop and reconnect at once with them. */
+    readonly sockets: number;
+    /** Measured rounds (one more warms up first), each with fresh tokens. */
+    readonly rounds: number;
+    /** Connects in flight at once. */
+    readonly concurrency: number;
+  };
   readonly decision: {
     /** Measured rounds of each case; the median round is reported. */
     readonly rounds: number;
@@ -64,6 +72,7 @@ export interface BenchSizes {
 export const FULL_SIZES: BenchSizes = {
   throughput: { clients: 50, rounds: 12, windowMs: 2000, warmupMs: 2000 },
   handshakes: { rounds: 6, windowMs: 2500, warmupMs: 1000, concurrency: 16, maxPerWindow: 20_000 },
+  reconnects: { sockets: 2000, rounds: 3, concurrency: 64 },
   decision: { rounds: 15, iterations: 200_000, socketBatch: 2000, socketRounds: 40, policyEvents: 200 },
   reload: { edits: 50 },
   fleet: { sockets: 2000, memoryRounds: 3, swaps: 10 },
@@ -74,6 +83,7 @@ export const FULL_SIZES: BenchSizes = {
 export const QUICK_SIZES: BenchSizes = {
   throughput: { clients: 50, rounds: 2, windowMs: 1500, warmupMs: 800 },
   handshakes: { rounds: 2, windowMs: 1200, warmupMs: 500, concurrency: 16, maxPerWindow: 10_000 },
+  reconnects: { sockets: 500, rounds: 1, concurrency: 64 },
   decision: { rounds: 5, iterations: 50_000, socketBatch: 1000, socketRounds: 10, policyEvents: 200 },
   reload: { edits: 10 },
   fleet: { sockets: 500, memoryRounds: 1, swaps: 5 },
@@ -85,6 +95,7 @@ export const QUICK_SIZES: BenchSizes = {
 export const SMOKE_SIZES: BenchSizes = {
   throughput: { clients: 3, rounds: 1, windowMs: 200, warmupMs: 100 },
   handshakes: { rounds: 1, windowMs: 200, warmupMs: 100, concurrency: 2, maxPerWindow: 200 },
+  reconnects: { sockets: 10, rounds: 1, concurrency: 4 },
   decision: { rounds: 2, iterations: 500, socketBatch: 50, socketRounds: 2, policyEvents: 20 },
   reload: { edits: 2 },
   fleet: { sockets: 10, memoryRounds: 1, swaps: 2 },

@@ -24,6 +24,7 @@ export type {
   SockguardOptions,
 } from "./enforce/guard.js";
 export type { Logger } from "./enforce/context.js";
+export type { TokenCacheLimitsOption, TokenCacheOption } from "./compile/token-cache.js";
 export type { NodeStatus } from "./cluster/node-registry.js";
 export type { RedisClientLike } from "./cluster/redis-client.js";
 export type { RevocationResult, RevocationTarget } from "./enforce/revocation.js";

@@ -9,6 +9,7 @@ import type { Server } from "socket.io";
 import { compileLoaded } from "./compile/compile-loaded.js";
 import { describeError, errorDiagnostic } from "./policy/error-diagnostic.js";
 import { createCompileContext } from "./compile/auth.js";
+import { TokenCaches, tokenCacheLimits } from "./compile/token-cache.js";
 import {
   PolicyLoadError,
   refuseUnguardableSetup,
@@ -68,7 +69,11 @@ export async function sockguard(io: Server, options: SockguardOptions): Promise<
 
   // Key sets download only once the guard warms them, by when the observer is in place.
   let observer: GuardObserver = INERT_OBSERVER;
-  const context = createCompileContext({}, (uri, result) => observer.jwksDownload(uri, result));
+  const context = createCompileContext(
+    {},
+    (uri, result) => observer.jwksDownload(uri, result),
+    new TokenCaches(tokenCacheLimits(options.tokenCache), (result) => observer.tokenCache(result)),
+  );
   const load = policyLoader(policy, baseDir);
   const firstLoad = await loadSafely(load, typeof policy === "string" ? policy : POLICY_OBJECT_FILE);
   const first = compileLoaded(firstLoad, context);

@@ -52,6 +52,24 @@ export interface HandshakeResult {
   readonly elapsedMs: number;
 }
 
+export interface ConnectTokensArgs {
+  readonly group: string;
+  /** Where to connect; each connection presents its own token from `tokens`. */
+  readonly target: Omit<WireTarget, "token">;
+  readonly tokens: readonly string[];
+  /** Connects in flight at once. */
+  readonly concurrency: number;
+}
+
+export interface ConnectTokensResult {
+  /** Connections admitted (and kept open, in the group). */
+  readonly connected: number;
+  readonly failed: number;
+  readonly firstFailure?: string;
+  /** From the first connect started to the last one admitted. */
+  readonly elapsedMs: number;
+}
+
 /** How long to wait for acks still in flight when a window ends. */
 const DRAIN_TIMEOUT_MS = 3000;
 
@@ -69,6 +87,41 @@ async function connect(args: ConnectArgs): Promise<{ connected: number }> {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(args.concurrency, args.count)) }, worker));
   return { connected: clients.length };
+}
+
+/**
+ * Opens one connection per token, `concurrency` at a time, keeping them open in `group`: a fleet
+ * of clients arriving, or (called again after `disconnect`) the same clients reconnecting at once
+ * with the tokens they had.
+ */
+async function connectTokens(args: ConnectTokensArgs): Promise<ConnectTokensResult> {
+  const clients = groups.get(args.group) ?? [];
+  groups.set(args.group, clients);
+  let next = 0;
+  let failed = 0;
+  let firstFailure: string | undefined;
+  const begin = performance.now();
+  let last = begin;
+  const worker = async (): Promise<void> => {
+    while (next < args.tokens.length) {
+      const token = args.tokens[next++]!;
+      try {
+        clients.push(await WireClient.connect({ ...args.target, token }));
+        last = performance.now();
+      } catch (error) {
+        failed += 1;
+        firstFailure ??= error instanceof WireConnectError && error.code ? error.code : String(error);
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(args.concurrency, args.tokens.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return {
+    connected: args.tokens.length - failed,
+    failed,
+    ...(firstFailure === undefined ? {} : { firstFailure }),
+    elapsedMs: last - begin,
+  };
 }
 
 function disconnect(args: { group: string }): null {
@@ -166,6 +219,7 @@ serveCommands(
     disconnect: (args: { group: string }) => disconnect(args),
     load: (args: LoadArgs) => load(args),
     handshakes: (args: HandshakeArgs) => handshakes(args),
+    connectTokens: (args: ConnectTokensArgs) => connectTokens(args),
   },
   () => {
     for (const group of [...groups.keys()]) disconnect({ group });

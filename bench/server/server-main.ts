@@ -9,7 +9,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Server } from "socket.io";
-import { sockguard, type Guard } from "../../src/index.js";
+import { sockguard, type Guard, type TokenCacheOption } from "../../src/index.js";
 import { serveCommands } from "../processes/serve-commands.js";
 import { BENCH_EVENT, BENCH_NAMESPACE } from "../fixtures/scenario.js";
 import {
@@ -20,7 +20,12 @@ import {
 
 export type ServerVariant =
   | { readonly kind: "plain" }
-  | { readonly kind: "sockguard"; readonly policyPath: string }
+  | {
+      readonly kind: "sockguard";
+      readonly policyPath: string;
+      /** The guard's `tokenCache` option; its default when absent. */
+      readonly tokenCache?: TokenCacheOption;
+    }
   | { readonly kind: "handwritten"; readonly config: HandwrittenConfig };
 
 export interface MemoryReading {
@@ -53,7 +58,11 @@ async function start(variant: ServerVariant): Promise<{ url: string }> {
   io = new Server(httpServer, variant.kind === "handwritten" ? handwrittenServerOptions(variant.config) : {});
   if (variant.kind === "sockguard") {
     policyPath = variant.policyPath;
-    guard = await sockguard(io, { policy: variant.policyPath, watch: false });
+    guard = await sockguard(io, {
+      policy: variant.policyPath,
+      watch: false,
+      ...(variant.tokenCache === undefined ? {} : { tokenCache: variant.tokenCache }),
+    });
   } else if (variant.kind === "handwritten") {
     await installHandwrittenGuard(io, variant.config);
   }

@@ -55,7 +55,7 @@ export async function runValidate(sizes: BenchSizes["validate"]): Promise<Worklo
 }
 
 /** Milliseconds from spawning `node args...` to its exit; rejects unless it exits 0. */
-function timeProcess(args: readonly string[]): Promise<number> {
+export function timeProcess(args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const begin = performance.now();
     const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });

@@ -8,6 +8,8 @@ import { parseDuration } from "../policy/units.js";
 import { PolicyCompileError } from "./compile-error.js";
 import { compileIssuer } from "./issuers.js";
 import { RemoteKeySets, type KeySetDownloadListener, type RemoteKeySetOptions } from "./remote-jwks.js";
+import type { TokenCaches } from "./token-cache.js";
+import { SchemaValidatorCache } from "./schema-validators.js";
 import type { CompiledAuth, CompiledIssuer } from "./types.js";
 
 /** Token sources when the policy names none (DESIGN §1). */
@@ -33,23 +35,39 @@ export interface CompileContext {
    * (keys are then fetched again after every reload).
    */
   readonly remoteKeySets?: RemoteKeySets;
+  /**
+   * The verified-token caches, shared across reloads (each issuer keeps its cache while its keys,
+   * audience, algorithms and `iss` stay the same). Without it, every token is verified every time.
+   */
+  readonly tokenCaches?: TokenCaches;
+  /**
+   * Event validators by schema, shared across reloads: a reload compiles only the schemas that
+   * changed (or whose schema files did). Without it, each compile compiles each distinct schema once.
+   */
+  readonly schemaValidators?: SchemaValidatorCache;
 }
 
 /**
  * A context for a guard's lifetime. Call `context.remoteKeySets.close()` when the guard closes.
+ * `tokenCaches` turns on the verified-token cache (off by default: `sockguard()` passes one).
  *
  * @example
- * const context = createCompileContext();
+ * const context = createCompileContext({}, undefined, new TokenCaches(DEFAULT_TOKEN_CACHE_LIMITS));
  * const auth = compileAuth(policy.auth, resources, context); // on start and on every reload
  * warmIssuerKeys(auth);
  */
 export function createCompileContext(
   options: RemoteKeySetOptions = {},
   onKeySetDownload?: KeySetDownloadListener,
+  tokenCaches?: TokenCaches,
 ): CompileContext & {
   readonly remoteKeySets: RemoteKeySets;
 } {
-  return { remoteKeySets: new RemoteKeySets(options, onKeySetDownload) };
+  return {
+    remoteKeySets: new RemoteKeySets(options, onKeySetDownload),
+    schemaValidators: new SchemaValidatorCache(),
+    ...(tokenCaches ? { tokenCaches } : {}),
+  };
 }
 
 /**
@@ -75,7 +93,12 @@ export function compileAuth(
   const issuersByIss = new Map<string, CompiledIssuer>();
 
   for (const [name, entry] of Object.entries(auth?.issuers ?? {})) {
-    const issuer = compileIssuer(name, entry, { clockToleranceSec, resources, remoteKeySets });
+    const issuer = compileIssuer(name, entry, {
+      clockToleranceSec,
+      resources,
+      remoteKeySets,
+      ...(context.tokenCaches ? { tokenCaches: context.tokenCaches } : {}),
+    });
     const other = issuersByIss.get(issuer.iss);
     if (other) {
       throw new PolicyCompileError(
@@ -86,6 +109,7 @@ export function compileAuth(
     issuers.set(name, issuer);
     issuersByIss.set(issuer.iss, issuer);
   }
+  context.tokenCaches?.retain(issuers.keys());
 
   return Object.freeze({
     tokenFrom: compileTokenSources(auth?.tokenFrom),

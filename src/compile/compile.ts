@@ -1,12 +1,12 @@
 /**
  * A checked policy → an immutable {@link CompiledPolicy}. Everything expensive happens here, once:
- * origin parsing, proxy ranges, issuers' keys and one ajv validator per event argument, in a fresh
- * ajv instance per compile (schema ids would clash across reloads otherwise).
+ * origin parsing, proxy ranges, issuers' keys and one ajv validator per distinct event schema, in a
+ * fresh ajv instance per compile (schema ids would clash across reloads otherwise); validators of
+ * schemas an earlier compile made are reused (`context.schemaValidators`).
  */
 import { createEventAjv } from "../policy/ajv.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
 import type { NamespacePolicy, RateLimitPolicy } from "../policy/types.js";
-import type { Ajv2020 } from "ajv/dist/2020.js";
 import { compileAuth, type CompileContext } from "./auth.js";
 import { compileQuotaRule, compileRateRule } from "./budgets.js";
 import { compileRequirementAt, predicateOf } from "./claims.js";
@@ -16,6 +16,7 @@ import { compileEmits, compileEventValidators, compileHandshake } from "./events
 import { createRuleLocator, type RuleLocator } from "./rules.js";
 import { compileTls } from "./tls.js";
 import { compileModes } from "./modes.js";
+import { CompileValidators } from "./schema-validators.js";
 import type {
   CompiledAuth,
   CompiledConnection,
@@ -50,16 +51,18 @@ export function compilePolicy(loaded: PolicyLoadResult, context: CompileContext)
   // The loader checked every schema against the meta-schema; compiling need not again. `verbose`
   // puts the failing schema object on an error (only when one happens), which locates its keyword.
   const ajv = createEventAjv(resources.schemas, { validateSchema: false, verbose: true });
+  const validators = new CompileValidators(ajv, resources.schemas, context.schemaValidators);
   const namespaces = new Map<string, CompiledNamespace>();
   const patterns: CompiledNamespacePattern[] = [];
   for (const [name, namespace] of Object.entries(policy.namespaces ?? {})) {
     const pattern = parseNamespacePattern(name);
     if (isPatternProblem(pattern)) throw new PolicyCompileError(["namespaces", name], pattern.problem);
-    const compiled = compileNamespace(name, namespace, auth, ajv, rules, pattern !== undefined);
+    const compiled = compileNamespace(name, namespace, auth, validators, rules, pattern !== undefined);
     if (!pattern) namespaces.set(name, compiled);
     else
       patterns.push({ namespace: compiled, matcher: compilePatternMatcher(pattern), names: pattern.names });
   }
+  validators.finish();
   return Object.freeze({
     version: loaded.version,
     files: Object.freeze([...loaded.files]),
@@ -116,7 +119,7 @@ function compileNamespace(
   name: string,
   namespace: NamespacePolicy,
   auth: CompiledAuth,
-  ajv: Ajv2020,
+  validators: CompileValidators,
   rules: RuleLocator,
   isPattern: boolean,
 ): CompiledNamespace {
@@ -155,7 +158,14 @@ function compileNamespace(
   const rateLimit = rateRule(namespace.rateLimit, "connect", "rateLimit");
   const eventRateLimit = rateRule(namespace.eventRateLimit, "events", "eventRateLimit");
   const eventBudgets = Object.freeze(eventRateLimit ? [eventRateLimit] : []);
-  const events = compileEventValidators(name, namespace.events ?? {}, ajv, rules, isPattern, eventBudgets);
+  const events = compileEventValidators(
+    name,
+    namespace.events ?? {},
+    validators,
+    rules,
+    isPattern,
+    eventBudgets,
+  );
   return Object.freeze({
     name,
     auth: mode,
@@ -167,8 +177,8 @@ function compileNamespace(
     eventBudgets,
     spendsEventBudgets:
       eventBudgets.length > 0 || [...events.values()].some((event) => event.budgets.length > 0),
-    ...optional("handshake", compileHandshake(name, namespace.handshake, ajv, rules)),
-    ...optional("emits", compileEmits(name, namespace.emits, ajv, rules)),
+    ...optional("handshake", compileHandshake(name, namespace.handshake, validators, rules)),
+    ...optional("emits", compileEmits(name, namespace.emits, validators, rules)),
     rules: Object.freeze({
       namespace: rules.policyKey(...at),
       auth: rules.policyKey(...at, "auth"),

@@ -8,8 +8,15 @@
  * X.509 certificate), `jwks`/`jwksFile` (a JWK set in the policy or beside it) and `jwksUri` (a
  * remote set shared across reloads, see `remote-jwks.ts`). A key that cannot serve one of the
  * issuer's algorithms is a compile error, not a token that fails later for an obscure reason.
+ * Keys are imported once: an HMAC secret becomes one `CryptoKey` per listed algorithm here, since
+ * jose imports raw secret bytes (and a secret `KeyObject`, which it exports back to bytes) again
+ * on every verification.
+ *
+ * With a {@link TokenCaches} registry, a token the issuer verified is remembered (`token-cache.ts`)
+ * and skips jose the next time it is presented; revocation and claims are judged by the caller
+ * either way.
  */
-import { createPublicKey, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, webcrypto, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
 import {
   createLocalJWKSet,
@@ -32,14 +39,20 @@ import {
 import { KEY_SOURCES } from "../policy/check-auth.js";
 import { keyObjectKind } from "../policy/issuer-keys.js";
 import { PolicyCompileError } from "./compile-error.js";
-import { KeysUnavailableError, type RemoteKeySets } from "./remote-jwks.js";
+import { KeysUnavailableError, publicKeyFingerprint, type RemoteKeySets } from "./remote-jwks.js";
+import type { KeyTrust, TokenCaches, VerifiedTokenCache } from "./token-cache.js";
 import type { Claims, CompiledIssuer, Identity, VerifyOptions, VerifyResult } from "./types.js";
+
+/** The key jose resolved a token's verification to. */
+type ResolvedKey = webcrypto.CryptoKey | KeyObject | Uint8Array;
 
 /** What compiling an issuer needs besides its entry. */
 export interface IssuerCompileSettings {
   readonly clockToleranceSec: number;
   readonly resources: PolicyResources;
   readonly remoteKeySets: RemoteKeySets;
+  /** The guard's verified-token caches; without it, every token is verified every time. */
+  readonly tokenCaches?: TokenCaches;
 }
 
 /**
@@ -73,23 +86,41 @@ export function compileIssuer(
     clockTolerance: settings.clockToleranceSec,
     ...(entry.audience === "any" ? {} : { audience: entry.audience }),
   };
+  const toleranceMs = settings.clockToleranceSec * 1000;
+  const cache = settings.tokenCaches?.forIssuer(
+    name,
+    issuerFingerprint(entry, algorithms, settings.clockToleranceSec, key.material),
+    key.keySet,
+  );
+
+  const verifyWithJose = async (token: string, currentDate?: Date): Promise<VerifyResult> => {
+    try {
+      const verified = await verifySignedToken(
+        token,
+        key.verifyWith,
+        currentDate ? { ...options, currentDate } : options,
+      );
+      const identity = identityFrom(name, entry.issuer, verified.payload);
+      if (!identity) return { ok: false, code: "token_invalid" };
+      const result: VerifyResult = Object.freeze({ ok: true, identity });
+      if (cache && !currentDate) remember(cache, token, result, toleranceMs, key.keySet, verified.key);
+      return result;
+    } catch (error) {
+      return { ok: false, code: denialFor(error) };
+    }
+  };
 
   const issuer: CompiledIssuer = {
     name,
     iss: entry.issuer,
-    async verify(token: string, verifyOptions?: VerifyOptions): Promise<VerifyResult> {
-      try {
-        const currentDate = verifyOptions?.currentDate;
-        const payload = await verifySignedToken(
-          token,
-          key.verifyWith,
-          currentDate ? { ...options, currentDate } : options,
-        );
-        const identity = identityFrom(name, entry.issuer, payload);
-        return identity ? { ok: true, identity } : { ok: false, code: "token_invalid" };
-      } catch (error) {
-        return { ok: false, code: denialFor(error) };
+    verify(token: string, verifyOptions?: VerifyOptions): Promise<VerifyResult> {
+      const currentDate = verifyOptions?.currentDate;
+      // A fixed clock (a policy test's `now`) is judged afresh: the cache knows only the real one.
+      if (cache && !currentDate) {
+        const cached = cache.lookup(token, Date.now());
+        if (cached) return Promise.resolve(cached);
       }
+      return verifyWithJose(token, currentDate);
     },
     ...(key.warm ? { warm: key.warm } : {}),
     ...(entry.jwksUri === undefined ? {} : { jwksUri: entry.jwksUri }),
@@ -98,9 +129,59 @@ export function compileIssuer(
 }
 
 interface PreparedKey {
-  readonly verifyWith: Uint8Array | KeyObject | JWTVerifyGetKey;
+  readonly verifyWith: KeyObject | JWTVerifyGetKey;
   /** Starts fetching a remote set ahead of the first token. */
   readonly warm?: () => void;
+  /** What the keys are made of, for the issuer's fingerprint (a secret only as its hash). */
+  readonly material: string;
+  /** A remote set, whose keys can change without a reload. */
+  readonly keySet?: KeyTrust;
+}
+
+/**
+ * Everything that decides whether a token verifies, hashed: a cache filled under one fingerprint
+ * is never consulted under another.
+ */
+function issuerFingerprint(
+  entry: IssuerPolicy,
+  algorithms: readonly string[],
+  clockToleranceSec: number,
+  material: string,
+): string {
+  const described = JSON.stringify([entry.issuer, entry.audience, algorithms, clockToleranceSec, material]);
+  return createHash("sha256").update(described).digest("base64url");
+}
+
+/** Remembers a verified token until jose would call it expired, with the key that verified it. */
+function remember(
+  cache: VerifiedTokenCache,
+  token: string,
+  result: VerifyResult & { ok: true },
+  toleranceMs: number,
+  keySet: KeyTrust | undefined,
+  key: ResolvedKey | undefined,
+): void {
+  const validUntil = result.identity.expiresAt + toleranceMs;
+  if (!keySet) return cache.remember(token, result, validUntil);
+  if (key === undefined || key instanceof Uint8Array) return;
+  cache.remember(token, result, validUntil, publicKeyFingerprint(key));
+}
+
+/** An HMAC `CryptoKey` per algorithm, imported once; jose's resolver is asked only for a listed `alg`. */
+function hmacKeyResolver(secret: Uint8Array, algorithms: readonly string[]): JWTVerifyGetKey {
+  const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+  for (const algorithm of algorithms) {
+    const imported = webcrypto.subtle.importKey(
+      "raw",
+      secret,
+      { name: "HMAC", hash: `SHA-${algorithm.slice(2)}` },
+      false,
+      ["verify"],
+    );
+    imported.catch(() => undefined); // a failure surfaces, as token_invalid, when a token needs the key
+    keys.set(algorithm, imported);
+  }
+  return (header) => keys.get(header.alg ?? "") ?? Promise.reject(new TypeError("no key for this algorithm"));
 }
 
 function prepareKey(
@@ -129,7 +210,10 @@ function prepareKey(
         `an HMAC secret for ${strictest} needs at least ${minimumSecretBytes(strictest)} bytes`,
       );
     }
-    return { verifyWith: secret };
+    return {
+      verifyWith: hmacKeyResolver(secret, algorithms),
+      material: createHash("sha256").update(secret).digest("base64url"),
+    };
   }
 
   if (kinds.has("secret")) {
@@ -155,19 +239,19 @@ function prepareKey(
     if (bits !== undefined && bits < MIN_RSA_BITS) {
       throw new PolicyCompileError(at(source), `an RSA key needs at least ${MIN_RSA_BITS} bits`);
     }
-    return { verifyWith: publicKey };
+    return { verifyWith: publicKey, material: pem };
   }
 
   if (source === "jwksUri") {
     const keySet = settings.remoteKeySets.get(entry.jwksUri!);
-    return { verifyWith: keySet.getKey, warm: () => keySet.warm() };
+    return { verifyWith: keySet.getKey, warm: () => keySet.warm(), material: entry.jwksUri!, keySet };
   }
 
   const document =
     source === "jwks"
       ? entry.jwks!
       : parseJwksFile(readKeyFile(entry.jwksFile!, settings.resources, at(source)), at(source));
-  return { verifyWith: localKeySet(document, at(source)) };
+  return { verifyWith: localKeySet(document, at(source)), material: JSON.stringify(document) };
 }
 
 function checkAudience(audience: unknown, at: string[]): void {
@@ -250,16 +334,17 @@ function localKeySet(document: JsonObject, at: string[]): JWTVerifyGetKey {
  */
 async function verifySignedToken(
   token: string,
-  key: Uint8Array | KeyObject | JWTVerifyGetKey,
+  key: KeyObject | JWTVerifyGetKey,
   options: JWTVerifyOptions,
-): Promise<JWTPayload> {
+): Promise<{ readonly payload: JWTPayload; readonly key?: ResolvedKey }> {
   try {
-    return (await jwtVerify(token, key, options)).payload;
+    const verified = await jwtVerify(token, key as JWTVerifyGetKey, options);
+    return { payload: verified.payload, key: verified.key };
   } catch (error) {
     if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
     for await (const candidate of error) {
       try {
-        return (await jwtVerify(token, candidate, options)).payload;
+        return { payload: (await jwtVerify(token, candidate, options)).payload, key: candidate };
       } catch (candidateError) {
         if (candidateError instanceof errors.JWSSignatureVerificationFailed) continue;
         throw candidateError;

@@ -10,8 +10,10 @@
  * once and hands to every compile, so a policy reload keeps the keys already fetched instead of
  * sending every identity provider a burst of requests on each edit.
  */
+import { createHash, createPublicKey, KeyObject, type JsonWebKey, type webcrypto } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLocalJWKSet, errors, type JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, errors, type JWK, type JWTVerifyGetKey } from "jose";
+import type { KeyTrust } from "./token-cache.js";
 
 /** How remote key sets are fetched and cached. Every field has a default. */
 export interface RemoteKeySetOptions {
@@ -115,12 +117,15 @@ export class RemoteKeySets {
  * - a token naming a key the set does not hold triggers a refetch at most once per
  *   `unknownKeyCooldownMs` (or joins a download under way), then the lookup is retried once.
  */
-export class RemoteKeySet {
+export class RemoteKeySet implements KeyTrust {
   readonly uri: string;
   readonly #options: Required<RemoteKeySetOptions>;
   readonly #closing: AbortSignal;
   readonly #onDownload: KeySetDownloadListener | undefined;
   #keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  /** The {@link publicKeyFingerprint}s of the keys the set in hand lists. */
+  #fingerprints: ReadonlySet<string> = new Set();
+  #generation = 0;
   #fetchedAt = 0;
   /** No download starts before this time (ms since the epoch): the pause after a failure. */
   #retryAt = Number.NEGATIVE_INFINITY;
@@ -148,6 +153,16 @@ export class RemoteKeySet {
     return this.#keys !== undefined;
   }
 
+  /** Counts the sets downloaded: it changes whenever the keys in hand may have. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** True when the set in hand lists the public key with this {@link publicKeyFingerprint}. */
+  holdsKey(fingerprint: string): boolean {
+    return this.#fingerprints.has(fingerprint);
+  }
+
   /**
    * Starts a download if no set was fetched yet, without waiting for it. Never throws. The guard
    * warms right after compiling, often before the process serving the keys (sometimes this very
@@ -157,6 +172,11 @@ export class RemoteKeySet {
     if (!this.#keys) void this.#refresh();
   }
 
+  /** Starts a background refresh of a set in hand that is older than `cacheMaxAgeMs`. */
+  keepFresh(): void {
+    if (this.#keys && Date.now() - this.#fetchedAt >= this.#options.cacheMaxAgeMs) void this.#refresh();
+  }
+
   /** A jose key resolver (`jwtVerify(token, set.getKey, options)`). */
   readonly getKey: JWTVerifyGetKey = async (protectedHeader, token) => {
     let keys = this.#keys;
@@ -164,8 +184,8 @@ export class RemoteKeySet {
       await this.#refresh();
       keys = this.#keys;
       if (!keys) throw new KeysUnavailableError();
-    } else if (Date.now() - this.#fetchedAt >= this.#options.cacheMaxAgeMs) {
-      void this.#refresh();
+    } else {
+      this.keepFresh();
     }
     try {
       return await keys(protectedHeader, token);
@@ -214,8 +234,10 @@ export class RemoteKeySet {
 
   async #downloadOnce(): Promise<boolean> {
     try {
-      const keys = await downloadKeySet(this.uri, this.#options, this.#closing);
+      const { keys, fingerprints } = await downloadKeySet(this.uri, this.#options, this.#closing);
       this.#keys = keys;
+      this.#fingerprints = fingerprints;
+      this.#generation += 1;
       this.#fetchedAt = Date.now();
       this.#failures = 0;
       this.#retryAt = Number.NEGATIVE_INFINITY;
@@ -247,12 +269,17 @@ export class RemoteKeySet {
   }
 }
 
+interface DownloadedKeySet {
+  readonly keys: ReturnType<typeof createLocalJWKSet>;
+  readonly fingerprints: ReadonlySet<string>;
+}
+
 /** Fetches `uri` and builds a local JWK set from it. Throws on any failure of the endpoint. */
 async function downloadKeySet(
   uri: string,
   options: Required<RemoteKeySetOptions>,
   closing: AbortSignal,
-): Promise<ReturnType<typeof createLocalJWKSet>> {
+): Promise<DownloadedKeySet> {
   const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), closing]);
   const response = await fetch(uri, {
     signal,
@@ -272,7 +299,48 @@ async function downloadKeySet(
   ) {
     throw new Error("the JWK set endpoint did not answer a JWK set");
   }
-  return createLocalJWKSet(document as Parameters<typeof createLocalJWKSet>[0]);
+  const set = document as Parameters<typeof createLocalJWKSet>[0];
+  return { keys: createLocalJWKSet(set), fingerprints: jwkFingerprints(set.keys) };
+}
+
+/** The fingerprints of the public keys a set lists; a key Node.js cannot import serves no token, so none. */
+function jwkFingerprints(keys: readonly JWK[]): ReadonlySet<string> {
+  const fingerprints = new Set<string>();
+  for (const jwk of keys) {
+    if (typeof jwk !== "object" || jwk === null || jwk.kty === "oct" || "d" in jwk) continue;
+    try {
+      fingerprints.add(spkiFingerprint(createPublicKey({ key: jwk as JsonWebKey, format: "jwk" })));
+    } catch {
+      // not an importable public key
+    }
+  }
+  return fingerprints;
+}
+
+const fingerprintsByKey = new WeakMap<object, string>();
+
+/**
+ * A public key's fingerprint: the SHA-256 of its SPKI encoding, whatever form it came in (a JWK in
+ * a set, the `CryptoKey` jose resolved it to, a `KeyObject`), so a token cache can tell whether the
+ * key that verified a token is still in its set. Computed once per key object.
+ *
+ * @example
+ * const { key } = await jwtVerify(token, keySet.getKey, options);
+ * keySet.holdsKey(publicKeyFingerprint(key)); // true until a download drops that key
+ */
+export function publicKeyFingerprint(key: webcrypto.CryptoKey | KeyObject): string {
+  let fingerprint = fingerprintsByKey.get(key);
+  if (fingerprint === undefined) {
+    fingerprint = spkiFingerprint(key instanceof KeyObject ? key : KeyObject.from(key));
+    fingerprintsByKey.set(key, fingerprint);
+  }
+  return fingerprint;
+}
+
+function spkiFingerprint(key: KeyObject): string {
+  return createHash("sha256")
+    .update(key.export({ type: "spki", format: "der" }))
+    .digest("base64url");
 }
 
 /** The body as text, refusing more than `maxBytes` (checked as it streams, whatever Content-Length says). */

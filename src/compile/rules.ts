@@ -9,7 +9,6 @@
  * file, is indexed by identity with its file and pointer once per compile; the position of a
  * keyword inside it is looked up the first time an error names it and kept.
  */
-import type { ErrorObject } from "ajv";
 import type { Rule } from "../decisions.js";
 import type { PolicyResources } from "../policy/loaded.js";
 import { childPointer, objectLocator, type SourceLocator } from "../policy/positions.js";
@@ -81,16 +80,6 @@ export function createRuleLocator(
       return rule;
     },
   };
-}
-
-/**
- * The rule of a failed schema check: the keyword of ajv's first error in the schema object that
- * holds it, or `fallback` (the argument's position) when the error has no indexed schema object
- * (a `false` schema, say).
- */
-export function schemaErrorRule(rules: RuleLocator, error: ErrorObject | undefined, fallback: Rule): Rule {
-  if (!error) return fallback;
-  return rules.schemaKeyword(error.parentSchema, error.keyword) ?? fallback;
 }
 
 /** The pointer of the deepest prefix of `segments` that exists in `document`. */

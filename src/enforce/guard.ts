@@ -15,6 +15,7 @@ import type { Server } from "socket.io";
 import { MemoryRevocationStore } from "../cluster/memory-revocation-store.js";
 import { warmIssuerKeys, type CompileContext } from "../compile/auth.js";
 import type { CompiledPolicy } from "../compile/types.js";
+import type { TokenCacheOption } from "../compile/token-cache.js";
 import type { Decision } from "../decisions.js";
 import { formatDiagnostic, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
@@ -95,6 +96,12 @@ export interface SockguardOptions {
   readonly redis?: RedisClientLike;
   /** With `redis`: how often this node writes its status entry (ms, default 5000); it expires after three. */
   readonly heartbeatMs?: number;
+  /**
+   * The verified-token cache, per issuer: a token presented again (a reconnect) skips the
+   * signature check until its `exp`; revocation and claims are still checked at every connect.
+   * Default `{ maxEntries: 100, maxBytes: 1048576 }`; `false` turns it off (docs/tokens.md).
+   */
+  readonly tokenCache?: TokenCacheOption;
 }
 
 /** What {@link Guard.status} says. */

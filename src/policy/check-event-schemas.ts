@@ -3,12 +3,15 @@
  * compile it: JSON Schema 2020-12 in Ajv's strict mode. Problems are found first by walking the
  * schemas, so each points at its own key or value (in the policy, or inside the schema file); then
  * the schemas are compiled with {@link createEventAjv}, the compiler's own Ajv, so nothing that
- * passes here can fail to compile later.
+ * passes here can fail to compile later. A schema written many times (equal JSON, in any key
+ * order) is checked against the meta-schema and compiled once; each place it is written still gets
+ * its own diagnostics.
  */
 import type { ErrorObject } from "ajv";
 import type { JsonObject, JsonValue } from "./types.js";
 import type { Report } from "./diagnostic-collector.js";
 import { createEventAjv, metaSchemaAjv } from "./ajv.js";
+import { canonicalJson } from "./canonical-json.js";
 import { closestName } from "./closest-name.js";
 import { forEachSubschema, isJsonObject } from "./schema-walk.js";
 import { childPointer, describePointer } from "./positions.js";
@@ -40,8 +43,18 @@ export function checkEventSchemas(input: EventSchemaInput): void {
   const metaAjv = metaSchemaAjv();
   const keywords = new Set(Object.keys(metaAjv.RULES.keywords));
   const formats = Object.keys(metaAjv.formats);
+  const metaErrorsByText = new Map<string, ErrorObject[]>();
+  const metaErrors = (schema: JsonValue): ErrorObject[] => {
+    const text = canonicalJson(schema);
+    let errors = metaErrorsByText.get(text);
+    if (!errors) {
+      errors = validateAgainstMeta(metaAjv, schema);
+      metaErrorsByText.set(text, errors);
+    }
+    return errors;
+  };
   const lint = (schema: JsonValue, pointer: string, report: Report): boolean =>
-    lintSchema(schema, pointer, report, (schema) => validateAgainstMeta(metaAjv, schema), keywords, formats);
+    lintSchema(schema, pointer, report, metaErrors, keywords, formats);
 
   let clean = true;
   for (const { file, report } of input.files) clean = lint(file.schema, "", report) && clean;
@@ -87,12 +100,20 @@ export function checkEventSchemas(input: EventSchemaInput): void {
       compileFailed(error, report, "");
     }
   }
+  // Per distinct schema: what compiling it threw (`null`: it compiled).
+  const compiled = new Map<string, unknown>();
   for (const site of input.sites) {
-    try {
-      ajv.compile(site.schema as JsonObject | boolean);
-    } catch (error) {
-      compileFailed(error, input.report, site.pointer);
+    const text = canonicalJson(site.schema);
+    if (!compiled.has(text)) {
+      try {
+        ajv.compile(site.schema as JsonObject | boolean);
+        compiled.set(text, null);
+      } catch (error) {
+        compiled.set(text, error);
+      }
     }
+    const failure = compiled.get(text);
+    if (failure !== null) compileFailed(failure, input.report, site.pointer);
   }
 }
 

@@ -2,7 +2,17 @@
  * Where a value lives in a file: JSON Pointers into a document, and the locators that turn a pointer
  * into the 1-based line and column of the YAML node it names.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
 
 /** A 1-based position; `{ line: 0, col: 0 }` when the source has no text (a policy given as an object). */
 export interface Position {
@@ -110,11 +120,12 @@ export function lineStarts(text: string): number[] {
 export function yamlLocator(file: string, document: Document.Parsed, text: string): SourceLocator {
   const starts = lineStarts(text);
   const positionAt = (offset: number): Position => textPosition(text, offset, starts);
+  const pairs = new PairIndex();
   return {
     file,
     positionAt,
     locate(pointer, target = "value") {
-      const found = findNode(document, pointer);
+      const found = findNode(document, pointer, pairs);
       const node = target === "key" && found.key ? found.key : (found.value ?? found.key ?? found.parent);
       return node?.range ? positionAt(node.range[0]) : { line: 1, col: 1 };
     },
@@ -130,8 +141,31 @@ interface FoundNode {
   parent?: Node;
 }
 
+/**
+ * The pairs of each map by key text, built the first time a map is searched: a compile locates
+ * several keys of every event, and a linear search of a 2,000-event map for each made locating
+ * quadratic. The first pair wins, as `items.find` would (a duplicate key is an error anyway).
+ */
+class PairIndex {
+  readonly #byMap = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  find(map: YAMLMap, key: string): Pair | undefined {
+    let index = this.#byMap.get(map);
+    if (!index) {
+      index = new Map();
+      for (const item of map.items) {
+        if (!isPair(item)) continue;
+        const text = keyText(item.key);
+        if (text !== undefined && !index.has(text)) index.set(text, item);
+      }
+      this.#byMap.set(map, index);
+    }
+    return index.get(key);
+  }
+}
+
 /** Walks a pointer down the document, through aliases, as far as it goes. */
-function findNode(document: Document.Parsed, pointer: string): FoundNode {
+function findNode(document: Document.Parsed, pointer: string, pairs: PairIndex): FoundNode {
   const segments = parsePointer(pointer) ?? [];
   let current: Node | undefined = document.contents ?? undefined;
   let key: Node | undefined;
@@ -139,7 +173,7 @@ function findNode(document: Document.Parsed, pointer: string): FoundNode {
   for (const segment of segments) {
     const node: Node | undefined = isAlias(current) ? resolveAlias(document, current) : current;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && keyText(item.key) === segment);
+      const pair = pairs.find(node, segment);
       if (!pair) return { key, value: node, parent };
       parent = node;
       key = pair.key as Node;

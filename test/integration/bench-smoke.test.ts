@@ -65,6 +65,16 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
       [...variants("Handshakes")],
       ["plain", "sockguard ES256", "hand-written ES256", "sockguard RS256", "sockguard HS256"],
     );
+    const tokenVariants = [
+      "plain",
+      "sockguard ES256",
+      "sockguard ES256, tokenCache: false",
+      "hand-written ES256",
+      "sockguard RS256",
+      "hand-written RS256",
+    ];
+    assert.deepEqual([...variants("Handshakes, unique tokens")], tokenVariants);
+    assert.deepEqual([...variants("Reconnect storm")], tokenVariants);
     assert.deepEqual([...variants("Memory")], ["plain", "sockguard"]);
     assert.deepEqual([...variants("Emits")], ["emits: off", "emits: warn", "warn ÷ off"]);
     assert.deepEqual(
@@ -78,7 +88,7 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
       ],
     );
     const targets = results.workloads.flatMap((w) => w.targets.map((t) => t.target));
-    assert.equal(targets.length, 11);
+    assert.equal(targets.length, 13);
   });
 
   it("writes the JSON results and renders every workload and target in the Markdown table", async () => {
@@ -87,6 +97,6 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
     const markdown = renderMarkdown(results);
     for (const name of EXPECTED_REPORTS)
       assert.match(markdown, new RegExp(`\\| ${name.replace(/[()]/g, "\\$&")} \\|`));
-    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 11);
+    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 13);
   });
 });

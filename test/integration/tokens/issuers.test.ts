@@ -130,6 +130,35 @@ describe("verifying tokens from several issuers", () => {
       assert.equal(result.connected, true);
     });
 
+    it("verifies HS256, HS384 and HS512 under one secret, each with its own hash, and only the listed ones", async () => {
+      const longSecret = createSecret() + createSecret(); // 96 bytes: enough for HS512
+      const compiled = (algorithms: string[]) =>
+        compileAuth(
+          { issuers: { s: { issuer: SERVICES, secret: longSecret, audience: "any", algorithms } } },
+          { schemas: new Map(), keyFiles: new Map(), baseDir: dir },
+          context,
+        ).issuers.get("s")!;
+      const all = compiled(["HS256", "HS384", "HS512"]);
+      const only256 = compiled(["HS256"]);
+      const bytes = new TextEncoder().encode(longSecret);
+      const signed = (alg: string, key: Uint8Array = bytes) =>
+        new SignJWT(claimsFor(SERVICES, undefined)).setProtectedHeader({ alg }).sign(key);
+      for (const alg of ["HS256", "HS384", "HS512"]) {
+        const token = await signed(alg);
+        assert.equal((await all.verify(token)).ok, true, alg);
+        assert.equal((await all.verify(token)).ok, true, `${alg}, again`);
+        assert.deepEqual(
+          await all.verify(await signed(alg, new TextEncoder().encode(createSecret() + createSecret()))),
+          {
+            ok: false,
+            code: "token_invalid",
+          },
+        );
+      }
+      assert.equal((await only256.verify(await signed("HS256"))).ok, true);
+      assert.deepEqual(await only256.verify(await signed("HS512")), { ok: false, code: "token_invalid" });
+    });
+
     it("accepts tokens verified with a PEM public key, a JWK set file and an X.509 certificate", async () => {
       harness.namespace = compiledNamespace("required", ["partner", "files", "certified"]);
       const partnerToken = await signWith(partner, claimsFor(PARTNER, "reports"));

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { createEventAjv } from "../../../src/policy/ajv.js";
 import { compileEventValidators } from "../../../src/compile/events.js";
+import { CompileValidators } from "../../../src/compile/schema-validators.js";
 import { PolicyCompileError } from "../../../src/compile/compile-error.js";
 
 describe("compile: event validators", () => {
-  const ajv = () => createEventAjv(new Map());
+  const ajv = () => new CompileValidators(createEventAjv(new Map()), new Map());
 
   it("treats schema: S as args: [S] and compiles one validator per position", () => {
     const events = compileEventValidators(

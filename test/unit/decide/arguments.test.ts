@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createEventAjv } from "../../../src/policy/ajv.js";
 import { compileEventValidators } from "../../../src/compile/events.js";
+import { CompileValidators } from "../../../src/compile/schema-validators.js";
 import { ALLOWED, decideArguments } from "../../../src/decide/index.js";
 import type { CompiledEvent } from "../../../src/compile/types.js";
 
@@ -26,7 +27,7 @@ describe("decide: event arguments", () => {
         schema: { $ref: "#/$defs/node", $defs: { node: { type: "array", items: { $ref: "#/$defs/node" } } } },
       },
     },
-    createEventAjv(new Map()),
+    new CompileValidators(createEventAjv(new Map()), new Map()),
   );
   const message = events.get("message")!;
   const upload = events.get("upload")!;
