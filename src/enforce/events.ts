@@ -25,6 +25,7 @@ import {
   type EventFacts,
   type Verdict,
 } from "../decide/index.js";
+import { blankEventFacts, type MutableEventFacts } from "../decide/event.js";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { Rule } from "../decisions.js";
 import { REAUTH_EVENT } from "../policy/reserved-events.js";
@@ -32,7 +33,7 @@ import { findNamespace } from "../compile/namespace-lookup.js";
 import { socketClientAddress } from "./client-address.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
-import { packetBytes, packetCarriedBinary } from "./packet-size.js";
+import { readEventFacts } from "./packet-size.js";
 import { handleReauth } from "./reauth.js";
 import { replyCheckedDispatch } from "./emits.js";
 import { refuseEvent } from "./refuse-event.js";
@@ -44,9 +45,6 @@ import {
   replaceOnevent,
   type DecodedPacket,
 } from "./socket-io-internals.js";
-
-/** The facts of one event, rewritten in place for each packet of a socket (nothing is allocated per event). */
-type MutableEventFacts = { -readonly [K in keyof EventFacts]: EventFacts[K] };
 
 type Dispatch = (this: Socket, packet: DecodedPacket) => void;
 
@@ -75,15 +73,7 @@ interface EventLane {
  */
 export function guardSocketEvents(ctx: GuardContext, socket: Socket): void {
   const dispatch = replyCheckedDispatch(ctx, socket, originalOnevent(socket));
-  const facts: MutableEventFacts = {
-    namespace: socket.nsp.name,
-    identity: undefined,
-    data: NO_DATA,
-    ackRequested: false,
-    bytes: 0,
-    carriedBinary: false,
-    now: 0,
-  };
+  const facts = blankEventFacts(socket.nsp.name);
   const lane: EventLane = { order: undefined, seen: undefined, budgeted: false };
   replaceOnevent(socket, (packet) => {
     if (!socket.connected) return;
@@ -116,12 +106,7 @@ function admitEvent(
     refuse(ctx, policy, socket, packet, data, undefined);
     return false;
   }
-  facts.identity = state.identity;
-  facts.data = data;
-  facts.ackRequested = typeof packet.id === "number";
-  facts.bytes = packetBytes(packet);
-  facts.carriedBinary = packetCarriedBinary(packet);
-  facts.now = Date.now();
+  readEventFacts(facts, packet, data, state.identity);
   if (lane.seen !== policy) {
     lane.seen = policy;
     lane.budgeted = findNamespace(policy, facts.namespace)?.namespace.spendsEventBudgets === true;

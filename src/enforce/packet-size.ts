@@ -21,6 +21,8 @@
  * transports).
  */
 import type { Socket } from "socket.io";
+import type { Identity } from "../compile/types.js";
+import type { MutableEventFacts } from "../decide/event.js";
 import { clientDecoder, type DecodedPacket } from "./socket-io-internals.js";
 
 /** An engine.io connection, as Socket.IO's client holds it. */
@@ -103,4 +105,26 @@ export function packetBytes(packet: DecodedPacket): number {
 /** True when the packet arrived with binary attachments (only then can an argument hold binary). */
 export function packetCarriedBinary(packet: DecodedPacket): boolean {
   return (packet as MeasuredPacket)[PACKET_CARRIED_BINARY] === true;
+}
+
+/**
+ * Rewrites `facts` (a socket's one facts object, see `blankEventFacts`) for `packet`, whose
+ * argument list is `data`, sent by a socket holding `identity`.
+ *
+ * @example
+ * readEventFacts(facts, packet, data, state.identity);
+ * decideEvent(policy, facts);
+ */
+export function readEventFacts(
+  facts: MutableEventFacts,
+  packet: DecodedPacket,
+  data: readonly unknown[],
+  identity: Identity | undefined,
+): void {
+  facts.identity = identity;
+  facts.data = data;
+  facts.ackRequested = typeof packet.id === "number";
+  facts.bytes = packetBytes(packet);
+  facts.carriedBinary = packetCarriedBinary(packet);
+  facts.now = Date.now();
 }

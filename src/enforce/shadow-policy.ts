@@ -25,7 +25,7 @@ import { connectHandshakeFacts, connectOriginAllowed } from "./connect-origin.js
 import type { GuardContext, PolicyHolder } from "./context.js";
 import { declaredEventName, socketDecision } from "./decision-report.js";
 import { handshakeFacts, requestDecision } from "./handshake.js";
-import { packetBytes, packetCarriedBinary } from "./packet-size.js";
+import { readEventFacts } from "./packet-size.js";
 import type { DecodedPacket } from "./socket-io-internals.js";
 
 /** Events a socket may send before the candidate has judged its connect; later ones are not judged. */
@@ -128,12 +128,7 @@ export class ShadowPolicyJudge {
     if (!ctx.decisions.wantsDenials()) return;
     try {
       const facts = candidate.facts;
-      facts.identity = candidate.identity;
-      facts.data = data;
-      facts.ackRequested = typeof packet.id === "number";
-      facts.bytes = packetBytes(packet);
-      facts.carriedBinary = packetCarriedBinary(packet);
-      facts.now = Date.now();
+      readEventFacts(facts, packet, data, candidate.identity);
       if (candidate.settled) this.#decideEvent(ctx, socket, facts);
       // Judged once the connect is: on a copy of the facts and of the argument list as they arrived.
       else if (candidate.waiting.length < MAX_EVENTS_BEFORE_CANDIDATE_CONNECT)
