@@ -49,6 +49,7 @@ import {
 type Dispatch = (this: Socket, packet: DecodedPacket) => void;
 
 const NO_DATA: readonly unknown[] = Object.freeze([]);
+const NO_LIMITS: readonly RateRule[] = Object.freeze([]);
 
 /**
  * The wait a client is told when its event was refused because too many of its events were
@@ -134,11 +135,11 @@ function admitEvent(
   const queued = order.enqueue(() => {
     if (!socket.connected) return undefined;
     const access = decideEventAccess(policy, arrived);
-    if (access !== ALLOWED) return void settle(ctx, policy, socket, packet, data, access);
-    const limits = eventBudgets(policy, arrived);
+    const limits = access === ALLOWED ? eventBudgets(policy, arrived) : NO_LIMITS;
     if (limits.length === 0) {
-      if (settle(ctx, policy, socket, packet, data, decideEventPayload(policy, arrived)))
-        dispatchInTurn(socket, packet, dispatch);
+      // A refusal under `mode: shadow` is reported and the event goes on: settle says so.
+      const verdict = access === ALLOWED ? decideEventPayload(policy, arrived) : access;
+      if (settle(ctx, policy, socket, packet, data, verdict)) dispatchInTurn(socket, packet, dispatch);
       return undefined;
     }
     return spendThenDecide(ctx, socket, packet, arrived, policy, limits, dispatch);

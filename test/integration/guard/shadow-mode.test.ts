@@ -7,6 +7,7 @@ import type { LogFields, Logger } from "../../../src/enforce/context.js";
 import { Cleanup } from "../../helpers/cleanup.js";
 import { connected, createClient, emitWithReply, refused } from "../../helpers/clients.js";
 import { startGuardedServer } from "../../helpers/guarded-server.js";
+import { RawPollingClient } from "../../helpers/raw-polling.js";
 import { claimsFor, createSecret, hs256Issuer, signWithSecret } from "../../helpers/tokens.js";
 import { delay, waitUntil } from "../../helpers/wait.js";
 
@@ -158,6 +159,40 @@ describe("guard: mode: shadow in the policy in force", () => {
       ],
     );
     assert.ok(decisions[0]!.rule, "a shadow decision names the rule that would have refused");
+  });
+
+  it("delivers a shadowed refusal that waited behind a budgeted event, in the order sent", async () => {
+    const policy: Policy = {
+      version: 1,
+      connection: { allowMissingOrigin: true },
+      namespaces: {
+        "/chat": {
+          auth: "none",
+          mode: "shadow",
+          eventRateLimit: "1000/10s",
+          events: { message: { schema: MESSAGE } },
+        },
+      },
+    };
+    const { io, url, decisions } = await startGuardedServer(cleanup, { policy });
+    const seen: string[] = [];
+    echoEvents(io, "/chat", seen);
+    // One POST: engine.io hands the three packets over in one turn, so the second and third arrive
+    // while the first waits for its budget, and are decided in their turn.
+    const raw = await RawPollingClient.open(cleanup, url);
+    await raw.post("40/chat,");
+    await raw.nextPacket((p) => p.startsWith("0/chat,"));
+    await raw.post(
+      '42/chat,1["message",{"text":"ok"}]',
+      '42/chat,2["undeclared",1]',
+      '42/chat,3["message",{"text":"far too long"}]',
+    );
+    await waitUntil(() => seen.length === 3, 3000, "the three events handled");
+    assert.deepEqual(seen, ["/chat message", "/chat undeclared", "/chat message"]);
+    assert.deepEqual(
+      shadowDecisions(decisions).map((d) => d.code),
+      ["event_not_allowed", "payload_invalid"],
+    );
   });
 
   it("does not count shadow denials toward maxDenials", async () => {
