@@ -18,7 +18,6 @@ import type { CompiledPolicy, Identity } from "../compile/types.js";
 import { ALLOWED, decideEvent, decideHandshake, type EventFacts, type Verdict } from "../decide/index.js";
 import { blankEventFacts, type MutableEventFacts } from "../decide/event.js";
 import type { DenialCode } from "../decisions.js";
-import { describeError } from "../policy/error-diagnostic.js";
 import { REAUTH_EVENT } from "../policy/reserved-events.js";
 import { authenticate } from "./authenticate.js";
 import { connectHandshakeFacts, connectOriginAllowed } from "./connect-origin.js";
@@ -183,10 +182,14 @@ export class ShadowPolicyJudge {
     ctx.decisions.report(socketDecision(ctx, socket, verdict.code, "event", parts, policy), policy);
   }
 
-  /** A failure of the candidate's own judgement: logged once, never passed to the enforcing path. */
+  /**
+   * A failure of the candidate's own judgement: logged once, never passed to the enforcing path.
+   * Only the error's kind is logged: its message may quote the request it was judging.
+   */
   #failed(ctx: GuardContext, error: unknown): void {
     if (this.#failureLogged) return;
     this.#failureLogged = true;
-    ctx.logger.error(`sockguard: the shadow policy could not judge a request: ${describeError(error)}`);
+    const kind = error instanceof Error ? error.name : typeof error;
+    ctx.logger.error(`sockguard: the shadow policy could not judge a request (${kind})`);
   }
 }
