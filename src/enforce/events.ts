@@ -117,32 +117,39 @@ function admitEvent(
     facts.data = NO_DATA;
     return settle(ctx, policy, socket, packet, data, verdict);
   }
-  // This event may have to wait for a store, or others are waiting: it is decided in its turn,
-  // on a copy of its facts as they were when it arrived.
-  const arrived: EventFacts = { ...facts };
-  facts.data = NO_DATA;
   lane.order ??= new ArrivalOrder();
   const order = lane.order;
+  let limits = NO_LIMITS;
   if (order.idle) {
-    const access = decideEventAccess(policy, arrived);
-    if (access !== ALLOWED) return settle(ctx, policy, socket, packet, data, access);
-    const limits = eventBudgets(policy, arrived);
-    if (limits.length === 0)
-      return settle(ctx, policy, socket, packet, data, decideEventPayload(policy, arrived));
+    // Nothing waits: decided now, unless its budget has to wait for the store.
+    const access = decideEventAccess(policy, facts);
+    if (access === ALLOWED) limits = eventBudgets(policy, facts);
+    if (limits.length === 0) {
+      const verdict = access === ALLOWED ? decideEventPayload(policy, facts) : access;
+      facts.data = NO_DATA;
+      return settle(ctx, policy, socket, packet, data, verdict);
+    }
+  }
+  // This event waits for a store, or behind others that do: it is decided in its turn, on a copy
+  // of its facts as they were when it arrived.
+  const arrived: EventFacts = { ...facts };
+  facts.data = NO_DATA;
+  if (limits.length > 0) {
+    // Its access checks passed above: it waits only for its budget.
     order.enqueue(() => spendThenDecide(ctx, socket, packet, arrived, policy, limits, dispatch));
     return false;
   }
   const queued = order.enqueue(() => {
     if (!socket.connected) return undefined;
     const access = decideEventAccess(policy, arrived);
-    const limits = access === ALLOWED ? eventBudgets(policy, arrived) : NO_LIMITS;
-    if (limits.length === 0) {
+    const due = access === ALLOWED ? eventBudgets(policy, arrived) : NO_LIMITS;
+    if (due.length === 0) {
       // A refusal under `mode: shadow` is reported and the event goes on: settle says so.
       const verdict = access === ALLOWED ? decideEventPayload(policy, arrived) : access;
       if (settle(ctx, policy, socket, packet, data, verdict)) dispatchInTurn(socket, packet, dispatch);
       return undefined;
     }
-    return spendThenDecide(ctx, socket, packet, arrived, policy, limits, dispatch);
+    return spendThenDecide(ctx, socket, packet, arrived, policy, due, dispatch);
   });
   if (!queued) {
     refuseRateLimited(ctx, policy, socket, packet, data, undefined, BACKLOG_RETRY_MS);
