@@ -18,9 +18,6 @@ import { performance } from "node:perf_hooks";
 import { MAX_UNDECIDED_EVENTS } from "../../src/budget/arrival-order.js";
 import type { BudgetSpender } from "../../src/budget/keys.js";
 import { MemoryRateStore } from "../../src/budget/memory-rate-store.js";
-import { createCompileContext } from "../../src/compile/auth.js";
-import { compilePolicy } from "../../src/compile/compile.js";
-import type { CompiledPolicy } from "../../src/compile/types.js";
 import {
   ALLOWED,
   decideEvent,
@@ -29,7 +26,6 @@ import {
   spendThenDecidePayload,
   type EventFacts,
 } from "../../src/decide/index.js";
-import { loadPolicy } from "../../src/index.js";
 import {
   injectBatches,
   startInProcessServer,
@@ -37,7 +33,12 @@ import {
   type InProcessServer,
 } from "../fixtures/in-process-server.js";
 import { createIssuerKey } from "../fixtures/issuer-keys.js";
-import { guardedPolicy, withTempDir, writePolicyFiles } from "../fixtures/policies.js";
+import {
+  compileBenchPolicyFile,
+  guardedPolicy,
+  withTempDir,
+  writePolicyFiles,
+} from "../fixtures/policies.js";
 import { BENCH_EVENT, BENCH_NAMESPACE, MESSAGE } from "../fixtures/scenario.js";
 import { checkTarget, workloadReport, type WorkloadReport } from "../results.js";
 import type { BenchSizes } from "../sizes.js";
@@ -68,15 +69,6 @@ export async function runBudgets(sizes: Sizes): Promise<WorkloadReport> {
   return report;
 }
 
-async function compiled(path: string): Promise<CompiledPolicy> {
-  const context = createCompileContext();
-  try {
-    return compilePolicy(await loadPolicy(path), context);
-  } finally {
-    context.remoteKeySets.close();
-  }
-}
-
 async function measureDecisionPath(
   report: WorkloadReport,
   sizes: Sizes,
@@ -84,8 +76,8 @@ async function measureDecisionPath(
   limitedPath: string,
   token: string,
 ): Promise<void> {
-  const unlimited = await compiled(unlimitedPath);
-  const limited = await compiled(limitedPath);
+  const unlimited = await compileBenchPolicyFile(unlimitedPath);
+  const limited = await compileBenchPolicyFile(limitedPath);
   const identity = await verifiedIdentity(unlimited, token);
   const data = [BENCH_EVENT, MESSAGE];
   const bytes = JSON.stringify(data).length + BENCH_NAMESPACE.length + 4;

@@ -19,12 +19,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createCompileContext } from "../../src/compile/auth.js";
-import { compilePolicy } from "../../src/compile/compile.js";
 import type { CompiledPolicy, Identity } from "../../src/compile/types.js";
 import { ALLOWED, decideEvent } from "../../src/decide/index.js";
 import { Registry } from "prom-client";
-import { loadPolicy } from "../../src/index.js";
 import { createGuardObserver } from "../../src/observe/observer.js";
 import {
   startInProcessServer,
@@ -32,7 +29,12 @@ import {
   type InProcessServer,
 } from "../fixtures/in-process-server.js";
 import { createIssuerKey, type IssuerKey } from "../fixtures/issuer-keys.js";
-import { guardedPolicy, withTempDir, writePolicyFiles } from "../fixtures/policies.js";
+import {
+  compileBenchPolicyFile,
+  guardedPolicy,
+  withTempDir,
+  writePolicyFiles,
+} from "../fixtures/policies.js";
 import { BENCH_EVENT, BENCH_NAMESPACE, INVALID_MESSAGE, MESSAGE } from "../fixtures/scenario.js";
 import { checkTarget, workloadReport, type WorkloadReport } from "../results.js";
 import type { BenchSizes } from "../sizes.js";
@@ -73,13 +75,7 @@ async function compileBenchPolicy(
     dir,
     guardedPolicy(key.verification, { extraEvents, maxDenials: NO_DENIAL_LIMIT }),
   );
-  const loaded = await loadPolicy(path);
-  const context = createCompileContext();
-  try {
-    return { path, compiled: compilePolicy(loaded, context) };
-  } finally {
-    context.remoteKeySets.close();
-  }
+  return { path, compiled: await compileBenchPolicyFile(path) };
 }
 
 // --- decision core ---------------------------------------------------------------------------
