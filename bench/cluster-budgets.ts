@@ -6,7 +6,7 @@
  * has the Redis client, node M's counts its budgets in memory. One client per variant sends `echo`
  * with an acknowledgement, one at a time: to `/bench` on R (no budget), to `/bench-counted` on M
  * (memory) and on R (Redis), a rate limit it never exhausts. Each round runs every variant once,
- * in a rotated order, for N events (default 500); the first round warms up and is not counted.
+ * in a rotated order, for N events (default 1,000; 20 rounds); the first round warms up and is not counted.
  * Latency is the `emitWithAck` round trip; CPU is the node process's user + system time over the
  * variant's events, divided by their count (redis-server's own CPU is not included).
  */
@@ -23,7 +23,7 @@ import { concatSamples, median, percentile, rotation } from "./stats.js";
 const TARGET_ADDED_P99_MS = 0.5;
 
 const { values } = parseArgs({
-  options: { rounds: { type: "string", default: "10" }, events: { type: "string", default: "500" } },
+  options: { rounds: { type: "string", default: "20" }, events: { type: "string", default: "1000" } },
 });
 const rounds = Number(values.rounds);
 const events = Number(values.events);
