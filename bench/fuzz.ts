@@ -2,7 +2,8 @@
  * `npm run fuzz -- --seconds N --seed S`: the property harnesses of test/property/ for as long as
  * they are given, round after round from consecutive seeds, holding the loader to its 2 s promise.
  * Prints the inputs tried, the failures with the seed that reruns each, and the longest loader
- * answer; exits 1 on any failure.
+ * answer; exits 1 on any failure. A long run also prints a progress line every `--progress`
+ * seconds (300 by default) to stderr.
  */
 import fc from "fast-check";
 import { parseArgs } from "node:util";
@@ -11,13 +12,23 @@ import { caseDirectory, checkLoaderCase, LOADER_ANSWER_MS } from "../test/proper
 import { sendBatch, startWireTarget, wireBatch } from "../test/property/harness/wire.js";
 
 const { values } = parseArgs({
-  options: { seconds: { type: "string", default: "60" }, seed: { type: "string" } },
+  options: {
+    seconds: { type: "string", default: "60" },
+    seed: { type: "string" },
+    progress: { type: "string", default: "300" },
+  },
 });
 const seconds = Number(values.seconds);
 let seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
-const deadline = Date.now() + seconds * 1000;
+const started = Date.now();
+const deadline = started + seconds * 1000;
+const progressMs = Number(values.progress) * 1000;
+let nextProgress = started + progressMs;
 const ROUND = 200;
 
+process.stderr.write(
+  `fuzz: ${seconds} s from seed ${seed} (rounds of ${ROUND} policies and ${ROUND / 4} batches)\n`,
+);
 const directory = await caseDirectory();
 const target = await startWireTarget();
 const counts = { loader: 0, wire: 0, frames: 0 };
@@ -47,6 +58,14 @@ try {
       { seed, numRuns: ROUND / 4 },
     );
     if (wire.failed) failures.push(`wire seed ${seed}: ${String(wire.errorInstance)}`);
+    if (Date.now() >= nextProgress) {
+      nextProgress += progressMs;
+      process.stderr.write(
+        `fuzz: ${Math.round((Date.now() - started) / 1000)} s, seeds up to ${seed}: ` +
+          `${counts.loader} policies, ${counts.wire} batches (${counts.frames} frames), ` +
+          `longest loader answer ${Math.round(longestMs)} ms, ${failures.length} failure(s)\n`,
+      );
+    }
     seed += 1;
   }
 } finally {
