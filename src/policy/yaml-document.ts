@@ -36,12 +36,17 @@ export function parseYamlSource(
   // Flow collections (`[[[[...`) are the cheapest way to nest deeply, and long flow lists the
   // cheapest way to make the parser work: the lexer alone finds both fast, before anything is built.
   const scan = scanTokens(text, budget.valuesLeft);
-  if (scan !== undefined) {
+  if ("problem" in scan) {
     diagnostics.add(file, textPosition(text, scan.offset), "", scan.problem);
     return {};
   }
 
-  const tokens = Array.from(new Parser().parse(text));
+  // The parser is fed the lexemes the scan already made (what `Parser.parse` does with a lexer of
+  // its own): the text is lexed once.
+  const parser = new Parser();
+  const tokens: CST.Token[] = [];
+  for (const lexeme of scan.lexemes) for (const token of parser.next(lexeme)) tokens.push(token);
+  for (const token of parser.end()) tokens.push(token);
   const tooDeep = findDeepCstNesting(tokens);
   if (tooDeep !== undefined) {
     diagnostics.add(file, textPosition(text, tooDeep), "", tooDeepMessage());
@@ -125,13 +130,19 @@ function tooDeepMessage(): string {
  * The first place where flow collections nest deeper than the limit, or where the text holds more
  * values than `valuesLeft`. Every value is at most two tokens counted here (a key and its scalar, a
  * list item, a flow collection, an alias), so more than twice as many tokens means too many values.
+ * Without a problem, the text's lexemes, for the parser.
  */
-function scanTokens(text: string, valuesLeft: number): { offset: number; problem: string } | undefined {
+function scanTokens(
+  text: string,
+  valuesLeft: number,
+): { readonly offset: number; readonly problem: string } | { readonly lexemes: readonly string[] } {
   const maxCounted = 2 * valuesLeft + 2;
   let depth = 0;
   let counted = 0;
   let offset = 0;
+  const lexemes: string[] = [];
   for (const token of new Lexer().lex(text)) {
+    lexemes.push(token);
     if (token === "[" || token === "{") {
       depth += 1;
       if (depth > MAX_NESTING_DEPTH) return { offset, problem: tooDeepMessage() };
@@ -144,7 +155,7 @@ function scanTokens(text: string, valuesLeft: number): { offset: number; problem
     }
     offset += lexedLength(token);
   }
-  return undefined;
+  return { lexemes };
 }
 
 /** Tokens that each start a value or a key (a plain scalar is marked by its own control token). */
