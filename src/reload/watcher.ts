@@ -3,14 +3,18 @@ import { watchDirectory, type DirectoryWatch } from "./directory-watch.js";
 import { describeFiles, waitUntilSettled } from "./settle.js";
 import { resolveWatchTargets, type WatchTarget } from "./watch-targets.js";
 
-/** Quiet time after the last event before the files are looked at. */
-export const DEFAULT_DEBOUNCE_MS = 100;
 /**
  * chokidar drops a file's `change` events that come within 50 ms of the previous one (it does not
  * deliver them later). A quiet period at least this long means a dropped event's write happened
  * before the report, so the files read after the report include it.
  */
 const MIN_QUIET_MS = 60;
+/**
+ * Quiet time after the last event before the files are looked at: the shortest that is safe (see
+ * {@link MIN_QUIET_MS}), so an edit is in force soon after the write. Editors write a policy in one
+ * go, well within it; a writer that pauses longer mid-file is what atomic saves are for.
+ */
+export const DEFAULT_DEBOUNCE_MS = MIN_QUIET_MS;
 /** Time between the two looks that must agree before a change is reported. */
 export const DEFAULT_SETTLE_INTERVAL_MS = 50;
 /** Longest wait for files that keep changing; they are then reported as they are. */
