@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
 import { formatDiagnostic, hasErrors, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
+import { PolicyLoadCache } from "../policy/load-cache.js";
 import {
   contentKey,
   fingerprintFiles,
@@ -24,13 +25,17 @@ export interface ApplyOutcome {
 export interface PolicyReloaderOptions {
   /** The policy file. */
   readonly path: string;
-  /** Reads and checks the policy (`loadPolicy`). A load that throws counts as a failed load. */
-  readonly load: (path: string) => Promise<PolicyLoadResult>;
+  /**
+   * Reads and checks the policy (`loadPolicy`). A load that throws counts as a failed load. Each
+   * load is given the reloader's {@link PolicyLoadCache}, which `loadPolicy` uses to re-check
+   * only the event schemas an edit changed.
+   */
+  readonly load: (path: string, options: { readonly cache: PolicyLoadCache }) => Promise<PolicyLoadResult>;
   /** Compiles a loaded policy and puts it in force. Called only for a policy without errors. */
   readonly apply: (result: PolicyLoadResult) => Promise<ApplyOutcome> | ApplyOutcome;
   /** Watch the files for changes (default true). Without it, only `reload()` re-reads them. */
   readonly watch?: boolean;
-  /** Quiet time that ends a burst of changes, in milliseconds (default 100). */
+  /** Quiet time that ends a burst of changes, in milliseconds (default 60, the shortest allowed). */
   readonly debounceMs?: number;
   /** Receives one line per reload, failed reload and watch error. Nothing is logged without one. */
   readonly logger?: ReloadLogger;
@@ -136,7 +141,9 @@ interface PassContext {
  */
 export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   readonly #path: string;
-  readonly #load: (path: string) => Promise<PolicyLoadResult>;
+  readonly #load: PolicyReloaderOptions["load"];
+  /** What this policy's loads remember between them (bounded: one policy's event schemas). */
+  readonly #loadCache = new PolicyLoadCache();
   readonly #apply: (result: PolicyLoadResult) => Promise<ApplyOutcome> | ApplyOutcome;
   readonly #watch: boolean;
   readonly #debounceMs: number | undefined;
@@ -397,7 +404,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
 
   async #loadSafely(): Promise<{ result: PolicyLoadResult } | { thrown: Diagnostic }> {
     try {
-      return { result: await this.#load(this.#path) };
+      return { result: await this.#load(this.#path, { cache: this.#loadCache }) };
     } catch (error) {
       return {
         thrown: problem(this.#path, `the policy could not be loaded: ${this.#redact(firstLine(error))}`),
