@@ -168,6 +168,8 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   #closed = false;
   #pending: { request: PassRequest; waiters: ((outcome: ReloadOutcome) => void)[] } | undefined;
   #draining: Promise<void> | undefined;
+  /** A load started while the watcher's quiet period runs (see {@link EarlyLoad}), until a pass takes it. */
+  #early: Promise<EarlyLoad> | undefined;
 
   constructor(options: PolicyReloaderOptions) {
     super();
@@ -225,6 +227,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
         files: this.#files,
         ...(this.#debounceMs === undefined ? {} : { debounceMs: this.#debounceMs }),
         onChange: () => void this.#request(AFTER_CHANGE),
+        onQuiet: () => this.#loadEarly(),
         onError: (error) =>
           this.#log("warn", `sockguard: watching the policy files failed: ${error.message}`),
       });
@@ -265,6 +268,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#watcher?.close();
+    await this.#early;
     await this.#draining;
     this.#resolvePending(CLOSED);
   }
@@ -315,14 +319,53 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     for (const resolveOutcome of pending?.waiters ?? []) resolveOutcome(outcome);
   }
 
+  /**
+   * Starts loading the policy while the watcher waits out its quiet period, so the load is done,
+   * or under way, when the change is reported. Only when no pass runs (loads never overlap) and
+   * no early load is under way already.
+   */
+  #loadEarly(): void {
+    if (this.#closed || this.#draining !== undefined || this.#early !== undefined) return;
+    const files = this.#files;
+    this.#early = (async (): Promise<EarlyLoad> => {
+      const startedAt = performance.now();
+      const before = await fingerprintFiles(files);
+      // The bytes the last load read (a touch): the pass will skip them, there is nothing to load.
+      if (this.#loadedContent !== undefined && sameContent(before, this.#loadedContent)) {
+        return { files, startedAt, before, after: before };
+      }
+      const loaded = await this.#loadSafely();
+      return { files, startedAt, before, loaded, after: await fingerprintFiles(files) };
+    })();
+  }
+
+  /**
+   * The early load, if one was made, and forgets it: what it loaded is what a load now would,
+   * when the same files held the same bytes, with the same stamps, before it, after it and now.
+   */
+  async #takeEarly(): Promise<EarlyLoad | undefined> {
+    const early = await this.#early;
+    this.#early = undefined;
+    return early;
+  }
+
   async #pass(request: PassRequest, initial: boolean): Promise<ReloadOutcome> {
-    const startedAt = performance.now();
+    let startedAt = performance.now();
+    // A pass waits for an early load under way: loads never overlap.
+    const early = await this.#takeEarly();
     const before = await fingerprintFiles(this.#files);
     if (!request.mustLoad && this.#loadedContent !== undefined && sameContent(before, this.#loadedContent)) {
       return { status: "unchanged", version: this.#appliedVersion };
     }
 
-    const loaded = await this.#loadSafely();
+    const usable =
+      early?.loaded !== undefined &&
+      !request.mustLoad &&
+      sameList(early.files, this.#files) &&
+      sameStamps(early.before, early.after) &&
+      sameStamps(early.before, before);
+    if (usable) startedAt = early.startedAt;
+    const loaded = usable ? early.loaded : await this.#loadSafely();
     if (this.#closed) return CLOSED;
     if ("result" in loaded) this.#redact = loaded.result.redact ?? String;
     const files = this.#filesAfter(loaded);
@@ -469,6 +512,22 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
       // A broken logger must not stop the reload cycle; the events still carry everything.
     }
   }
+}
+
+/** A load made before the watcher reported the change, with the files' fingerprints around it. */
+interface EarlyLoad {
+  /** The files fingerprinted (those watched when it started). */
+  readonly files: readonly string[];
+  /** `performance.now()` when it began. */
+  readonly startedAt: number;
+  readonly before: FilesFingerprint;
+  /** Absent when the files held the bytes the last load read: nothing was loaded. */
+  readonly loaded?: { result: PolicyLoadResult } | { thrown: Diagnostic };
+  readonly after: FilesFingerprint;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
 function restrictTo(fingerprint: FilesFingerprint, files: readonly string[]): FilesFingerprint {

@@ -31,6 +31,13 @@ export interface WatchPolicyFilesOptions {
   readonly maxSettleMs?: number;
   /** Called once per settled burst of changes to any watched file. */
   readonly onChange: () => void;
+  /**
+   * Called when a burst has been quiet for half the quiet period, once the look at the files that
+   * the end of the period is compared with has been taken: `onChange` is likely to follow. The
+   * files may still change; a caller that reads them now must check, when `onChange` comes, that
+   * they did not change since (the reloader loads the policy early this way).
+   */
+  readonly onQuiet?: () => void;
   /** Called with errors of the underlying watches (and of `onChange`); they never throw. */
   readonly onError?: (error: Error) => void;
 }
@@ -81,6 +88,7 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
   readonly #settleIntervalMs: number;
   readonly #maxSettleMs: number;
   readonly #onChange: () => void;
+  readonly #onQuiet: () => void;
   readonly #onError: (error: Error) => void;
   #files: readonly string[];
   /** The live watch of each directory, by its path. */
@@ -106,6 +114,7 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     );
     this.#maxSettleMs = checkMilliseconds("maxSettleMs", options.maxSettleMs ?? DEFAULT_MAX_SETTLE_MS);
     this.#onChange = options.onChange;
+    this.#onQuiet = options.onQuiet ?? (() => undefined);
     this.#onError = options.onError ?? (() => undefined);
     this.#files = normaliseFiles(options.files);
     void this.#aim();
@@ -193,7 +202,11 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     this.#lookTimer = setTimeout(
       () => {
         this.#lookTimer = undefined;
-        this.#lastEventLook = describeFiles(this.#files);
+        const look = describeFiles(this.#files);
+        this.#lastEventLook = look;
+        void look.then(() => {
+          if (this.#lastEventLook === look && this.#closing === undefined) this.#notifyQuiet();
+        });
       },
       Math.floor(this.#debounceMs / 2),
     );
@@ -218,6 +231,14 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     this.#settling = undefined;
     try {
       this.#onChange();
+    } catch (error) {
+      this.#reportError(error);
+    }
+  }
+
+  #notifyQuiet(): void {
+    try {
+      this.#onQuiet();
     } catch (error) {
       this.#reportError(error);
     }

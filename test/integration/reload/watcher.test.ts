@@ -314,6 +314,27 @@ describe("watchPolicyFiles", function () {
       assert.equal(log.seen.at(-1), "origins:\n  - https://a.example\n");
     });
 
+    it("says when a burst has been quiet for half the quiet period, after its last event and before the report", async () => {
+      const file = join(dir, "policy.yaml");
+      await writeFile(file, "old: true\n");
+      const log = new ChangeLog(file);
+      const quiet: { at: number; seen: string }[] = [];
+      await start(log, [file], {
+        debounceMs: 400,
+        onQuiet: () => quiet.push({ at: Date.now(), seen: readOrAbsent(file) }),
+      });
+      let lastWriteAt = 0;
+      for (let n = 1; n <= 5; n++) {
+        await saveInPlace(file, `save: ${n}\n`);
+        lastWriteAt = Date.now();
+        await sleep(20);
+      }
+      await expectExactlyOneChange(log, "save: 5\n");
+      assert.equal(quiet.length, 1);
+      assert.ok(quiet[0]!.at >= lastWriteAt && quiet[0]!.at <= log.times[0]!);
+      assert.equal(quiet[0]!.seen, "save: 5\n");
+    });
+
     it("reports a touch, which leaves the bytes alone: skipping it is the reloader's job", async () => {
       const file = join(dir, "policy.yaml");
       await writeFile(file, "version: 1\n");
