@@ -4,7 +4,7 @@
  * recurse ever see it: nesting is measured on the concrete syntax tree without recursion, aliases
  * are capped when the value is built, and the value is then copied with the same limits.
  */
-import { Composer, CST, isCollection, isScalar, Lexer, Parser, visit } from "yaml";
+import { Composer, CST, isCollection, isMap, isPair, isScalar, Lexer, Parser } from "yaml";
 import type { Document } from "yaml";
 import type { JsonValue } from "./types.js";
 import type { DiagnosticCollector } from "./diagnostic-collector.js";
@@ -226,10 +226,14 @@ function reportBadKeys(
       message,
     );
   };
-  visit(document, {
-    Map(_key, map) {
+  // Every map of the document, parents before children and in document order, as the library's
+  // `visit` would walk them (without the path it copies at every level, which a big policy pays for).
+  const stack: unknown[] = [document.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
       const seen = new Set<string>();
-      for (const pair of map.items) {
+      for (const pair of node.items) {
         const key = pair.key;
         if (isCollection(key) || (key !== null && !isScalar(key))) {
           report(key, "a map key must be a string, not a collection or alias");
@@ -246,8 +250,13 @@ function reportBadKeys(
           report(key, "an empty key; map keys are strings");
         }
       }
-    },
-  });
+    }
+    if (isCollection(node)) {
+      for (let index = node.items.length - 1; index >= 0; index -= 1) stack.push(node.items[index]);
+    } else if (isPair(node)) {
+      stack.push(node.value, node.key);
+    }
+  }
   return count;
 }
 
