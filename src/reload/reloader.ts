@@ -227,7 +227,8 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
         files: this.#files,
         ...(this.#debounceMs === undefined ? {} : { debounceMs: this.#debounceMs }),
         onChange: () => void this.#request(AFTER_CHANGE),
-        onQuiet: () => this.#loadEarly(),
+        onEvent: () => this.#loadEarly(false),
+        onQuiet: () => this.#loadEarly(true),
         onError: (error) =>
           this.#log("warn", `sockguard: watching the policy files failed: ${error.message}`),
       });
@@ -320,23 +321,37 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   }
 
   /**
-   * Starts loading the policy while the watcher waits out its quiet period, so the load is done,
-   * or under way, when the change is reported. Only when no pass runs (loads never overlap) and
-   * no early load is under way already.
+   * Starts loading the policy before the watcher reports the change, so the load is done, or under
+   * way, when it does: at the first notification of a burst (for a save in one step, the files are
+   * complete already), and again half-way through the quiet period (`quiet`) if the files changed
+   * since that load read them. Only when no pass runs, and one early load at a time: loads never
+   * overlap.
    */
-  #loadEarly(): void {
-    if (this.#closed || this.#draining !== undefined || this.#early !== undefined) return;
-    const files = this.#files;
-    this.#early = (async (): Promise<EarlyLoad> => {
-      const startedAt = performance.now();
-      const before = await fingerprintFiles(files);
-      // The bytes the last load read (a touch): the pass will skip them, there is nothing to load.
-      if (this.#loadedContent !== undefined && sameContent(before, this.#loadedContent)) {
-        return { files, startedAt, before, after: before };
-      }
-      const loaded = await this.#loadSafely();
-      return { files, startedAt, before, loaded, after: await fingerprintFiles(files) };
-    })();
+  #loadEarly(quiet: boolean): void {
+    if (this.#closed || this.#draining !== undefined) return;
+    const previous = this.#early;
+    if (previous === undefined) {
+      this.#early = this.#loadOnce(this.#files);
+    } else if (quiet) {
+      // After the one under way (or done): load again only if the files moved since it read them.
+      this.#early = previous.then(async (early) => {
+        if (this.#closed) return early;
+        const now = await fingerprintFiles(early.files);
+        return sameStamps(now, early.after) ? early : this.#loadOnce(early.files);
+      });
+    }
+  }
+
+  /** One early load of `files`, with their fingerprints before and after it. */
+  async #loadOnce(files: readonly string[]): Promise<EarlyLoad> {
+    const startedAt = performance.now();
+    const before = await fingerprintFiles(files);
+    // The bytes the last load read (a touch): the pass will skip them, there is nothing to load.
+    if (this.#loadedContent !== undefined && sameContent(before, this.#loadedContent)) {
+      return { files, startedAt, before, after: before };
+    }
+    const loaded = await this.#loadSafely();
+    return { files, startedAt, before, loaded, after: await fingerprintFiles(files) };
   }
 
   /**

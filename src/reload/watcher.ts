@@ -38,6 +38,11 @@ export interface WatchPolicyFilesOptions {
    * they did not change since (the reloader loads the policy early this way).
    */
   readonly onQuiet?: () => void;
+  /**
+   * Called at each change notification, before the quiet period that follows it: the files may be
+   * half-written, and reading them now is a guess (the reloader's early load checks it later).
+   */
+  readonly onEvent?: () => void;
   /** Called with errors of the underlying watches (and of `onChange`); they never throw. */
   readonly onError?: (error: Error) => void;
 }
@@ -89,6 +94,7 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
   readonly #maxSettleMs: number;
   readonly #onChange: () => void;
   readonly #onQuiet: () => void;
+  readonly #onEvent: () => void;
   readonly #onError: (error: Error) => void;
   #files: readonly string[];
   /** The live watch of each directory, by its path. */
@@ -115,6 +121,7 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     this.#maxSettleMs = checkMilliseconds("maxSettleMs", options.maxSettleMs ?? DEFAULT_MAX_SETTLE_MS);
     this.#onChange = options.onChange;
     this.#onQuiet = options.onQuiet ?? (() => undefined);
+    this.#onEvent = options.onEvent ?? (() => undefined);
     this.#onError = options.onError ?? (() => undefined);
     this.#files = normaliseFiles(options.files);
     void this.#aim();
@@ -205,12 +212,13 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
         const look = describeFiles(this.#files);
         this.#lastEventLook = look;
         void look.then(() => {
-          if (this.#lastEventLook === look && this.#closing === undefined) this.#notifyQuiet();
+          if (this.#lastEventLook === look && this.#closing === undefined) this.#notify(this.#onQuiet);
         });
       },
       Math.floor(this.#debounceMs / 2),
     );
     this.#debounceTimer = setTimeout(() => void this.#settleAndReport(), this.#debounceMs);
+    this.#notify(this.#onEvent);
   }
 
   async #settleAndReport(): Promise<void> {
@@ -236,9 +244,9 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     }
   }
 
-  #notifyQuiet(): void {
+  #notify(callback: () => void): void {
     try {
-      this.#onQuiet();
+      callback();
     } catch (error) {
       this.#reportError(error);
     }
