@@ -103,7 +103,7 @@ function lazyRule(file: string, locator: SourceLocator, pointerOf: () => string)
     }
     return located;
   };
-  return Object.freeze({
+  const rule = {
     file,
     get line() {
       return where().line;
@@ -114,8 +114,19 @@ function lazyRule(file: string, locator: SourceLocator, pointerOf: () => string)
     get path() {
       return where().path;
     },
+  };
+  // `console.log` and `util.inspect` show the values, not `[Getter]` (not enumerable: the rule
+  // still equals, and serialises as, a plain { file, line, col, path }).
+  Object.defineProperty(rule, INSPECT, {
+    value: () => {
+      const { line, col, path } = where();
+      return { file, line, col, path };
+    },
   });
+  return Object.freeze(rule);
 }
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /** The pointer of the deepest prefix of `segments` that exists in `document`. */
 function existingPointer(document: unknown, segments: readonly string[]): string {
