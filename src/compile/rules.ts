@@ -1,13 +1,14 @@
 /**
  * Where each check of a compiled policy is written: the {@link Rule} (file, line, column, JSON
- * Pointer) of the policy key behind it, resolved while compiling so a decision only reads it. A key
+ * Pointer) of the policy key behind it, located the first time it is read (a decision that is
+ * reported, a diagnostic), not for every key of every event at compile. A key
  * the policy leaves out (a default) resolves to the nearest key that is present, the file's top at
  * worst, so a reader lands where the key would go.
  *
  * Schema keywords are located through the schema object ajv reports as an error's `parentSchema`
  * (the compiling Ajv runs `verbose`): every object of every event schema, inline or in a schema
- * file, is indexed by identity with its file and pointer once per compile; the position of a
- * keyword inside it is looked up the first time an error names it and kept.
+ * file, is indexed by identity with its file and pointer the first time a compiled policy looks
+ * one up; the position of a keyword inside it is looked up the first time an error names it and kept.
  */
 import type { Rule } from "../decisions.js";
 import type { PolicyResources } from "../policy/loaded.js";
@@ -43,28 +44,33 @@ export function createRuleLocator(
 ): RuleLocator {
   const policyLocator = resources.locators?.policy ?? objectLocator(POLICY_OBJECT_FILE);
   const shownFiles = new Map<SourceLocator, string>();
-  const ruleAt = (locator: SourceLocator, pointer: string): Rule => {
+  const shownFile = (locator: SourceLocator): string => {
     let file = shownFiles.get(locator);
     if (file === undefined) shownFiles.set(locator, (file = redact(locator.file)));
-    const { line, col } = locator.locate(pointer, "key");
-    return Object.freeze({ file, line, col, path: pointer });
+    return file;
   };
-  const schemaIndex = new Map<object, { locator: SourceLocator; pointer: string }>();
-  for (const [url, schema] of resources.schemas) {
-    const locator = resources.locators?.schemaFiles.get(url) ?? objectLocator(url);
-    indexSchemaObjects(schema, "", locator, schemaIndex);
-  }
-  for (const site of policySchemaSites(policy)) {
-    indexSchemaObjects(site.schema, site.pointer, policyLocator, schemaIndex);
-  }
+  let schemaIndex: Map<object, { locator: SourceLocator; pointer: string }> | undefined;
+  const indexedSchemas = (): Map<object, { locator: SourceLocator; pointer: string }> => {
+    if (schemaIndex) return schemaIndex;
+    schemaIndex = new Map();
+    for (const [url, schema] of resources.schemas) {
+      const locator = resources.locators?.schemaFiles.get(url) ?? objectLocator(url);
+      indexSchemaObjects(schema, "", locator, schemaIndex);
+    }
+    for (const site of policySchemaSites(policy)) {
+      indexSchemaObjects(site.schema, site.pointer, policyLocator, schemaIndex);
+    }
+    return schemaIndex;
+  };
   const keywordRules = new WeakMap<object, Map<string, Rule>>();
 
   return {
-    policyKey: (...segments) => ruleAt(policyLocator, existingPointer(policy, segments)),
+    policyKey: (...segments) =>
+      lazyRule(shownFile(policyLocator), policyLocator, () => existingPointer(policy, segments)),
     shown: redact,
     schemaKeyword(schema, keyword) {
       if (typeof schema !== "object" || schema === null) return undefined;
-      const site = schemaIndex.get(schema);
+      const site = indexedSchemas().get(schema);
       if (!site) return undefined;
       let rules = keywordRules.get(schema);
       if (!rules) {
@@ -74,13 +80,53 @@ export function createRuleLocator(
       let rule = rules.get(keyword);
       if (!rule) {
         const pointer = Object.hasOwn(schema, keyword) ? childPointer(site.pointer, keyword) : site.pointer;
-        rule = ruleAt(site.locator, pointer);
+        rule = lazyRule(shownFile(site.locator), site.locator, () => pointer);
         rules.set(keyword, rule);
       }
       return rule;
     },
   };
 }
+
+/**
+ * A rule whose pointer and position are worked out the first time any of them is read: a big
+ * policy has several rules per event, and most are never shown (only a decision that is reported,
+ * or a diagnostic, reads one). Reads give the same values every time.
+ */
+function lazyRule(file: string, locator: SourceLocator, pointerOf: () => string): Rule {
+  let located: { readonly path: string; readonly line: number; readonly col: number } | undefined;
+  const where = (): { readonly path: string; readonly line: number; readonly col: number } => {
+    if (located === undefined) {
+      const path = pointerOf();
+      const { line, col } = locator.locate(path, "key");
+      located = { path, line, col };
+    }
+    return located;
+  };
+  const rule = {
+    file,
+    get line() {
+      return where().line;
+    },
+    get col() {
+      return where().col;
+    },
+    get path() {
+      return where().path;
+    },
+  };
+  // `console.log` and `util.inspect` show the values, not `[Getter]` (not enumerable: the rule
+  // still equals, and serialises as, a plain { file, line, col, path }).
+  Object.defineProperty(rule, INSPECT, {
+    value: () => {
+      const { line, col, path } = where();
+      return { file, line, col, path };
+    },
+  });
+  return Object.freeze(rule);
+}
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /** The pointer of the deepest prefix of `segments` that exists in `document`. */
 function existingPointer(document: unknown, segments: readonly string[]): string {

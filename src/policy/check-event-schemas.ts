@@ -16,6 +16,7 @@ import { closestName } from "./closest-name.js";
 import { forEachSubschema, isJsonObject } from "./schema-walk.js";
 import { childPointer, describePointer } from "./positions.js";
 import type { SchemaFile, SchemaSite } from "./refs.js";
+import { namesSchemaResources, type LintOutcome, type LintReport, type LoadCacheView } from "./load-cache.js";
 
 /** The `$schema` values accepted: the 2020-12 meta-schema, the only draft compiled. */
 const DRAFT_2020_12 = new Set([
@@ -33,6 +34,8 @@ export interface EventSchemaInput {
   readonly refsComplete: boolean;
   /** Shows a `file://` URL in a message (relative to the policy's directory). */
   readonly displayUrl: (url: string) => string;
+  /** What earlier loads of this policy found (a reloader's {@link PolicyLoadCache}), if kept. */
+  readonly cache?: LoadCacheView;
 }
 
 /**
@@ -53,8 +56,25 @@ export function checkEventSchemas(input: EventSchemaInput): void {
     }
     return errors;
   };
-  const lint = (schema: JsonValue, pointer: string, report: Report): boolean =>
+  const lintAt = (schema: JsonValue, pointer: string, report: Report): boolean =>
     lintSchema(schema, pointer, report, metaErrors, keywords, formats);
+  const cache = input.cache;
+  // With a cache, a schema is linted at its root and its problems replayed at its place: every
+  // pointer a lint reports is the schema's own pointer followed by one relative to the schema.
+  // A lint that found meta-schema errors is not kept: those are shared by equal schemas written in
+  // another key order, and their order is the first one's of the load.
+  const lint = !cache
+    ? lintAt
+    : (schema: JsonValue, pointer: string, report: Report): boolean => {
+        const outcome = cache.lint(JSON.stringify(schema), () => {
+          const recorded = recordLint(schema, lintAt);
+          return { outcome: recorded, keep: metaErrors(schema).length === 0 };
+        });
+        for (const problem of outcome.reports) {
+          report(pointer + problem.pointer, problem.message, problem.options);
+        }
+        return outcome.clean;
+      };
 
   let clean = true;
   for (const { file, report } of input.files) clean = lint(file.schema, "", report) && clean;
@@ -62,17 +82,24 @@ export function checkEventSchemas(input: EventSchemaInput): void {
   if (!clean || !input.refsComplete) return;
 
   const byUrl = new Map(input.files.map((entry) => [entry.file.url, entry]));
-  let ajv: ReturnType<typeof createEventAjv>;
-  try {
-    // Every schema passed the meta-schema above, so compiling need not check it again.
-    ajv = createEventAjv(new Map(input.files.map(({ file }) => [file.url, file.schema])), {
+  let made: ReturnType<typeof createEventAjv> | undefined;
+  // Every schema passed the meta-schema above, so compiling need not check it again.
+  const ajv = (): ReturnType<typeof createEventAjv> =>
+    (made ??= createEventAjv(new Map(input.files.map(({ file }) => [file.url, file.schema])), {
       allErrors: true,
       validateSchema: false,
-    });
-  } catch (error) {
-    const first = input.files[0];
-    if (first) first.report("", `the schema files do not load together: ${compileProblem(error).message}`);
-    return;
+    }));
+  const filesKey = JSON.stringify(input.files.map(({ file }) => [file.url, file.schema]));
+  const texts = input.sites.map((site) => canonicalJson(site.schema));
+  const known = cache && !texts.some(namesSchemaResources) ? cache.compiledWith(filesKey) : undefined;
+  if (!known) {
+    try {
+      ajv();
+    } catch (error) {
+      const first = input.files[0];
+      if (first) first.report("", `the schema files do not load together: ${compileProblem(error).message}`);
+      return;
+    }
   }
   const compileFailed = (error: unknown, report: Report, pointer: string): void => {
     const problem = compileProblem(error);
@@ -93,28 +120,55 @@ export function checkEventSchemas(input: EventSchemaInput): void {
       },
     );
   };
-  for (const { file, report } of input.files) {
-    try {
-      ajv.getSchema(file.url);
-    } catch (error) {
-      compileFailed(error, report, "");
-    }
-  }
+  // What `getSchema` threw for each file (`null`: it compiled).
+  const compileFiles = (): unknown[] =>
+    input.files.map(({ file }) => {
+      try {
+        ajv().getSchema(file.url);
+        return null;
+      } catch (error) {
+        return error;
+      }
+    });
+  let fileFailures = known?.fileFailures;
+  fileFailures ??= compileFiles();
+  fileFailures.forEach((failure, index) => {
+    if (failure !== null) compileFailed(failure, input.files[index]!.report, "");
+  });
   // Per distinct schema: what compiling it threw (`null`: it compiled).
   const compiled = new Map<string, unknown>();
-  for (const site of input.sites) {
-    const text = canonicalJson(site.schema);
+  input.sites.forEach((site, index) => {
+    const text = texts[index]!;
     if (!compiled.has(text)) {
-      try {
-        ajv.compile(site.schema as JsonObject | boolean);
-        compiled.set(text, null);
-      } catch (error) {
-        compiled.set(text, error);
+      const earlier = known?.schemas.get(text);
+      if (earlier !== undefined) compiled.set(text, earlier);
+      else {
+        // A file that failed to compile may fail differently when a schema reaches it first.
+        if (made === undefined && known?.fileFailures.some((failure) => failure !== null)) compileFiles();
+        try {
+          ajv().compile(site.schema as JsonObject | boolean);
+          compiled.set(text, null);
+        } catch (error) {
+          compiled.set(text, error);
+        }
       }
     }
     const failure = compiled.get(text);
     if (failure !== null) compileFailed(failure, input.report, site.pointer);
-  }
+  });
+  cache?.recordCompiles({ filesKey, fileFailures, schemas: compiled });
+}
+
+/** Lints `schema` at its root, recording what it reports instead of reporting it. */
+function recordLint(
+  schema: JsonValue,
+  lintAt: (schema: JsonValue, pointer: string, report: Report) => boolean,
+): LintOutcome {
+  const reports: LintReport[] = [];
+  const clean = lintAt(schema, "", (pointer, message, options) => {
+    reports.push(options === undefined ? { pointer, message } : { pointer, message, options });
+  });
+  return { reports, clean };
 }
 
 /** Meta-schema errors, grouped so that one mistake is one message. */

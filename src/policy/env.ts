@@ -29,7 +29,10 @@ export interface ValueExpectation {
 }
 
 export interface EnvironmentExpansion {
-  /** A copy of the document, every reference replaced (strings that could not be, kept as written). */
+  /**
+   * The document with every reference replaced (strings that could not be, kept as written): the
+   * objects and lists that hold a replaced value are copies, the others are the document's own.
+   */
   readonly value: JsonValue;
   readonly problems: readonly EnvironmentProblem[];
   /** The variables each expanded string came from, by JSON Pointer: messages about it name them. */
@@ -46,8 +49,8 @@ const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 const NOTHING_EXPECTED: ValueExpectation = { types: new Set(), secret: false };
 
 /**
- * Returns a copy of `value` with every environment reference replaced, what could not be, and
- * which variables each value came from. `expects` says what the schema takes at a pointer.
+ * Returns `value` with every environment reference replaced (only what holds a reference is
+ * copied), what could not be, and which variables each value came from. `expects` says what the schema takes at a pointer.
  *
  * @example
  * expandEnvironment({ secret: "${env:JWT_SECRET}" }, { JWT_SECRET: "..." });
@@ -61,10 +64,14 @@ export function expandEnvironment(
   const problems: EnvironmentProblem[] = [];
   const variables = new Map<string, string[]>();
   const values = new Set<string>();
+  // The path down to the value being expanded: its pointer is built only for a string that holds
+  // a reference (a big policy has tens of thousands of values, and few references).
+  const path: (string | number)[] = [];
   // The value was built by `toJsonValue`, so it nests at most MAX_NESTING_DEPTH levels: recursion is bounded.
-  const expandAt = (item: JsonValue, pointer: string): JsonValue => {
+  const expandAt = (item: JsonValue): JsonValue => {
     if (typeof item === "string") {
       if (!item.includes(REFERENCE_START)) return item;
+      const pointer = childPointer("", ...path);
       const expectation = expects(pointer);
       const expanded = expandString(item, environment, { secret: expectation.secret, used: values });
       if (typeof expanded !== "string") {
@@ -75,17 +82,37 @@ export function expandEnvironment(
       if (names.length > 0) variables.set(pointer, names);
       return WHOLE_REFERENCE.test(item) ? asExpectedType(expanded, expectation.types) : expanded;
     }
-    if (Array.isArray(item)) return item.map((entry, index) => expandAt(entry, childPointer(pointer, index)));
+    if (Array.isArray(item)) {
+      let copy: JsonValue[] | undefined;
+      item.forEach((entry, index) => {
+        path.push(index);
+        const expanded = expandAt(entry);
+        path.pop();
+        if (expanded !== entry) copy ??= [...item];
+        if (copy) copy[index] = expanded;
+      });
+      return copy ?? item;
+    }
     if (item !== null && typeof item === "object") {
-      const copy: { [key: string]: JsonValue } = {};
+      let copy: { [key: string]: JsonValue } | undefined;
       for (const [key, entry] of Object.entries(item)) {
-        setOwnProperty(copy, key, expandAt(entry, childPointer(pointer, key)));
+        path.push(key);
+        const expanded = expandAt(entry);
+        path.pop();
+        if (expanded !== entry && !copy) {
+          copy = {};
+          for (const [earlier, kept] of Object.entries(item)) {
+            if (earlier === key) break;
+            setOwnProperty(copy, earlier, kept);
+          }
+        }
+        if (copy) setOwnProperty(copy, key, expanded);
       }
-      return copy;
+      return copy ?? item;
     }
     return item;
   };
-  return { value: expandAt(value, ""), problems, variables, values };
+  return { value: expandAt(value), problems, variables, values };
 }
 
 /**

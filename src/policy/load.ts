@@ -36,6 +36,7 @@ import { displayPath } from "./display-path.js";
 import { FileRoot } from "./file-root.js";
 import { LoadBudget, tooManyValuesMessage } from "./limits.js";
 import { redactor } from "./redact.js";
+import type { PolicyLoadCache } from "./load-cache.js";
 
 /**
  * Loads and checks a policy file. Never throws: every problem, an unreadable file included, is a
@@ -67,6 +68,7 @@ export async function loadPolicy(path: string, options: LoadOptions = {}): Promi
       baseUrl: pathToFileURL(file).href,
       scope: { root: await FileRoot.at(options.root ?? dirname(file)), budget, diagnostics, fileLog },
       env: options.env ?? process.env,
+      ...(options.cache === undefined ? {} : { cache: options.cache }),
     });
   } catch (error) {
     diagnostics.add(file, { line: 1, col: 1 }, "", unexpectedFailure(error));
@@ -123,6 +125,12 @@ export interface LoadOptions {
    * at the value that names it, and is never opened.
    */
   readonly root?: string;
+  /**
+   * What earlier loads of this policy found about its event schemas: a load with the cache its
+   * previous load used re-checks only the schemas that changed, with the same diagnostics a load
+   * without it gives. `PolicyReloader` keeps one per policy file.
+   */
+  readonly cache?: PolicyLoadCache;
 }
 
 interface DocumentInput {
@@ -137,6 +145,7 @@ interface DocumentInput {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The JSON text of a policy given as an object, which counts in its version. */
   readonly objectText?: string;
+  readonly cache?: PolicyLoadCache;
 }
 
 async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
@@ -171,13 +180,16 @@ async function checkDocument(input: DocumentInput): Promise<PolicyLoadResult> {
     return line > 0 ? `line ${line}, column ${col}` : pointer;
   });
   checkBudgets(policy, report);
+  const cache = input.cache?.begin();
   checkEventSchemas({
     sites,
     report,
     files: resolved.files.map((file) => ({ file, report: reporterFor(diagnostics, file.locator) })),
     refsComplete: resolved.complete,
     displayUrl: (url) => displayPath(url, baseDir),
+    ...(cache === undefined ? {} : { cache }),
   });
+  cache?.finish();
 
   const schemas = new Map(resolved.files.map((file) => [file.url, file.schema]));
   const locators = {

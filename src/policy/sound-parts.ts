@@ -109,6 +109,8 @@ export function soundParts(document: JsonValue, faults: readonly StructuralFault
   }
 
   const isRemoved = (pointer: string): boolean => {
+    // A sound policy (the usual case) has nothing removed: the checks ask once per event.
+    if (removed.size === 0) return false;
     const segments = parsePointer(pointer) ?? [];
     return segments.some((_, index) => removed.has(childPointer("", ...segments.slice(0, index + 1))));
   };

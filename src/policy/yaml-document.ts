@@ -4,7 +4,7 @@
  * recurse ever see it: nesting is measured on the concrete syntax tree without recursion, aliases
  * are capped when the value is built, and the value is then copied with the same limits.
  */
-import { Composer, CST, isCollection, isScalar, Lexer, Parser, visit } from "yaml";
+import { Composer, CST, isCollection, isMap, isPair, isScalar, Lexer, Parser } from "yaml";
 import type { Document } from "yaml";
 import type { JsonValue } from "./types.js";
 import type { DiagnosticCollector } from "./diagnostic-collector.js";
@@ -36,12 +36,17 @@ export function parseYamlSource(
   // Flow collections (`[[[[...`) are the cheapest way to nest deeply, and long flow lists the
   // cheapest way to make the parser work: the lexer alone finds both fast, before anything is built.
   const scan = scanTokens(text, budget.valuesLeft);
-  if (scan !== undefined) {
+  if ("problem" in scan) {
     diagnostics.add(file, textPosition(text, scan.offset), "", scan.problem);
     return {};
   }
 
-  const tokens = Array.from(new Parser().parse(text));
+  // The parser is fed the lexemes the scan already made (what `Parser.parse` does with a lexer of
+  // its own): the text is lexed once.
+  const parser = new Parser();
+  const tokens: CST.Token[] = [];
+  for (const lexeme of scan.lexemes) for (const token of parser.next(lexeme)) tokens.push(token);
+  for (const token of parser.end()) tokens.push(token);
   const tooDeep = findDeepCstNesting(tokens);
   if (tooDeep !== undefined) {
     diagnostics.add(file, textPosition(text, tooDeep), "", tooDeepMessage());
@@ -125,13 +130,19 @@ function tooDeepMessage(): string {
  * The first place where flow collections nest deeper than the limit, or where the text holds more
  * values than `valuesLeft`. Every value is at most two tokens counted here (a key and its scalar, a
  * list item, a flow collection, an alias), so more than twice as many tokens means too many values.
+ * Without a problem, the text's lexemes, for the parser.
  */
-function scanTokens(text: string, valuesLeft: number): { offset: number; problem: string } | undefined {
+function scanTokens(
+  text: string,
+  valuesLeft: number,
+): { readonly offset: number; readonly problem: string } | { readonly lexemes: readonly string[] } {
   const maxCounted = 2 * valuesLeft + 2;
   let depth = 0;
   let counted = 0;
   let offset = 0;
+  const lexemes: string[] = [];
   for (const token of new Lexer().lex(text)) {
+    lexemes.push(token);
     if (token === "[" || token === "{") {
       depth += 1;
       if (depth > MAX_NESTING_DEPTH) return { offset, problem: tooDeepMessage() };
@@ -144,7 +155,7 @@ function scanTokens(text: string, valuesLeft: number): { offset: number; problem
     }
     offset += lexedLength(token);
   }
-  return undefined;
+  return { lexemes };
 }
 
 /** Tokens that each start a value or a key (a plain scalar is marked by its own control token). */
@@ -215,10 +226,14 @@ function reportBadKeys(
       message,
     );
   };
-  visit(document, {
-    Map(_key, map) {
+  // Every map of the document, parents before children and in document order, as the library's
+  // `visit` would walk them (without the path it copies at every level, which a big policy pays for).
+  const stack: unknown[] = [document.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
       const seen = new Set<string>();
-      for (const pair of map.items) {
+      for (const pair of node.items) {
         const key = pair.key;
         if (isCollection(key) || (key !== null && !isScalar(key))) {
           report(key, "a map key must be a string, not a collection or alias");
@@ -235,8 +250,13 @@ function reportBadKeys(
           report(key, "an empty key; map keys are strings");
         }
       }
-    },
-  });
+    }
+    if (isCollection(node)) {
+      for (let index = node.items.length - 1; index >= 0; index -= 1) stack.push(node.items[index]);
+    } else if (isPair(node)) {
+      stack.push(node.value, node.key);
+    }
+  }
   return count;
 }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
 import { formatDiagnostic, hasErrors, type Diagnostic } from "../policy/diagnostic.js";
 import type { PolicyLoadResult } from "../policy/loaded.js";
+import { PolicyLoadCache } from "../policy/load-cache.js";
 import {
   contentKey,
   fingerprintFiles,
@@ -24,13 +25,17 @@ export interface ApplyOutcome {
 export interface PolicyReloaderOptions {
   /** The policy file. */
   readonly path: string;
-  /** Reads and checks the policy (`loadPolicy`). A load that throws counts as a failed load. */
-  readonly load: (path: string) => Promise<PolicyLoadResult>;
+  /**
+   * Reads and checks the policy (`loadPolicy`). A load that throws counts as a failed load. Each
+   * load is given the reloader's {@link PolicyLoadCache}, which `loadPolicy` uses to re-check
+   * only the event schemas an edit changed.
+   */
+  readonly load: (path: string, options: { readonly cache: PolicyLoadCache }) => Promise<PolicyLoadResult>;
   /** Compiles a loaded policy and puts it in force. Called only for a policy without errors. */
   readonly apply: (result: PolicyLoadResult) => Promise<ApplyOutcome> | ApplyOutcome;
   /** Watch the files for changes (default true). Without it, only `reload()` re-reads them. */
   readonly watch?: boolean;
-  /** Quiet time that ends a burst of changes, in milliseconds (default 100). */
+  /** Quiet time that ends a burst of changes, in milliseconds (default 60, the shortest allowed). */
   readonly debounceMs?: number;
   /** Receives one line per reload, failed reload and watch error. Nothing is logged without one. */
   readonly logger?: ReloadLogger;
@@ -136,7 +141,9 @@ interface PassContext {
  */
 export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   readonly #path: string;
-  readonly #load: (path: string) => Promise<PolicyLoadResult>;
+  readonly #load: PolicyReloaderOptions["load"];
+  /** What this policy's loads remember between them (bounded: one policy's event schemas). */
+  readonly #loadCache = new PolicyLoadCache();
   readonly #apply: (result: PolicyLoadResult) => Promise<ApplyOutcome> | ApplyOutcome;
   readonly #watch: boolean;
   readonly #debounceMs: number | undefined;
@@ -161,6 +168,8 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
   #closed = false;
   #pending: { request: PassRequest; waiters: ((outcome: ReloadOutcome) => void)[] } | undefined;
   #draining: Promise<void> | undefined;
+  /** A load started while the watcher's quiet period runs (see {@link EarlyLoad}), until a pass takes it. */
+  #early: Promise<EarlyLoad> | undefined;
 
   constructor(options: PolicyReloaderOptions) {
     super();
@@ -218,6 +227,8 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
         files: this.#files,
         ...(this.#debounceMs === undefined ? {} : { debounceMs: this.#debounceMs }),
         onChange: () => void this.#request(AFTER_CHANGE),
+        onEvent: () => this.#loadEarly(false),
+        onQuiet: () => this.#loadEarly(true),
         onError: (error) =>
           this.#log("warn", `sockguard: watching the policy files failed: ${error.message}`),
       });
@@ -258,6 +269,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#watcher?.close();
+    await this.#early;
     await this.#draining;
     this.#resolvePending(CLOSED);
   }
@@ -308,14 +320,67 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
     for (const resolveOutcome of pending?.waiters ?? []) resolveOutcome(outcome);
   }
 
-  async #pass(request: PassRequest, initial: boolean): Promise<ReloadOutcome> {
+  /**
+   * Starts loading the policy before the watcher reports the change, so the load is done, or under
+   * way, when it does: at the first notification of a burst (for a save in one step, the files are
+   * complete already), and again half-way through the quiet period (`quiet`) if the files changed
+   * since that load read them. Only when no pass runs, and one early load at a time: loads never
+   * overlap.
+   */
+  #loadEarly(quiet: boolean): void {
+    if (this.#closed || this.#draining !== undefined) return;
+    const previous = this.#early;
+    if (previous === undefined) {
+      this.#early = this.#loadOnce(this.#files);
+    } else if (quiet) {
+      // After the one under way (or done): load again only if the files moved since it read them.
+      this.#early = previous.then(async (early) => {
+        if (this.#closed) return early;
+        const now = await fingerprintFiles(early.files);
+        return sameStamps(now, early.after) ? early : this.#loadOnce(early.files);
+      });
+    }
+  }
+
+  /** One early load of `files`, with their fingerprints before and after it. */
+  async #loadOnce(files: readonly string[]): Promise<EarlyLoad> {
     const startedAt = performance.now();
+    const before = await fingerprintFiles(files);
+    // The bytes the last load read (a touch): the pass will skip them, there is nothing to load.
+    if (this.#loadedContent !== undefined && sameContent(before, this.#loadedContent)) {
+      return { files, startedAt, before, after: before };
+    }
+    const loaded = await this.#loadSafely();
+    return { files, startedAt, before, loaded, after: await fingerprintFiles(files) };
+  }
+
+  /**
+   * The early load, if one was made, and forgets it: what it loaded is what a load now would,
+   * when the same files held the same bytes, with the same stamps, before it, after it and now.
+   */
+  async #takeEarly(): Promise<EarlyLoad | undefined> {
+    const early = await this.#early;
+    this.#early = undefined;
+    return early;
+  }
+
+  async #pass(request: PassRequest, initial: boolean): Promise<ReloadOutcome> {
+    let startedAt = performance.now();
+    // A pass waits for an early load under way: loads never overlap.
+    const early = await this.#takeEarly();
     const before = await fingerprintFiles(this.#files);
     if (!request.mustLoad && this.#loadedContent !== undefined && sameContent(before, this.#loadedContent)) {
       return { status: "unchanged", version: this.#appliedVersion };
     }
 
-    const loaded = await this.#loadSafely();
+    const usable =
+      early?.loaded !== undefined &&
+      !request.mustLoad &&
+      sameList(early.files, this.#files) &&
+      sameStamps(early.before, early.after) &&
+      sameStamps(early.before, before);
+    if (usable) startedAt = early.startedAt;
+    const loaded = usable ? early.loaded : await this.#loadSafely();
     if (this.#closed) return CLOSED;
     if ("result" in loaded) this.#redact = loaded.result.redact ?? String;
     const files = this.#filesAfter(loaded);
@@ -397,7 +462,7 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
 
   async #loadSafely(): Promise<{ result: PolicyLoadResult } | { thrown: Diagnostic }> {
     try {
-      return { result: await this.#load(this.#path) };
+      return { result: await this.#load(this.#path, { cache: this.#loadCache }) };
     } catch (error) {
       return {
         thrown: problem(this.#path, `the policy could not be loaded: ${this.#redact(firstLine(error))}`),
@@ -462,6 +527,22 @@ export class PolicyReloader extends EventEmitter<PolicyReloaderEvents> {
       // A broken logger must not stop the reload cycle; the events still carry everything.
     }
   }
+}
+
+/** A load made before the watcher reported the change, with the files' fingerprints around it. */
+interface EarlyLoad {
+  /** The files fingerprinted (those watched when it started). */
+  readonly files: readonly string[];
+  /** `performance.now()` when it began. */
+  readonly startedAt: number;
+  readonly before: FilesFingerprint;
+  /** Absent when the files held the bytes the last load read: nothing was loaded. */
+  readonly loaded?: { result: PolicyLoadResult } | { thrown: Diagnostic };
+  readonly after: FilesFingerprint;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
 function restrictTo(fingerprint: FilesFingerprint, files: readonly string[]): FilesFingerprint {

@@ -3,14 +3,18 @@ import { watchDirectory, type DirectoryWatch } from "./directory-watch.js";
 import { describeFiles, waitUntilSettled } from "./settle.js";
 import { resolveWatchTargets, type WatchTarget } from "./watch-targets.js";
 
-/** Quiet time after the last event before the files are looked at. */
-export const DEFAULT_DEBOUNCE_MS = 100;
 /**
  * chokidar drops a file's `change` events that come within 50 ms of the previous one (it does not
  * deliver them later). A quiet period at least this long means a dropped event's write happened
  * before the report, so the files read after the report include it.
  */
 const MIN_QUIET_MS = 60;
+/**
+ * Quiet time after the last event before the files are looked at: the shortest that is safe (see
+ * {@link MIN_QUIET_MS}), so an edit is in force soon after the write. Editors write a policy in one
+ * go, well within it; a writer that pauses longer mid-file is what atomic saves are for.
+ */
+export const DEFAULT_DEBOUNCE_MS = MIN_QUIET_MS;
 /** Time between the two looks that must agree before a change is reported. */
 export const DEFAULT_SETTLE_INTERVAL_MS = 50;
 /** Longest wait for files that keep changing; they are then reported as they are. */
@@ -27,6 +31,18 @@ export interface WatchPolicyFilesOptions {
   readonly maxSettleMs?: number;
   /** Called once per settled burst of changes to any watched file. */
   readonly onChange: () => void;
+  /**
+   * Called when a burst has been quiet for half the quiet period, once the look at the files that
+   * the end of the period is compared with has been taken: `onChange` is likely to follow. The
+   * files may still change; a caller that reads them now must check, when `onChange` comes, that
+   * they did not change since (the reloader loads the policy early this way).
+   */
+  readonly onQuiet?: () => void;
+  /**
+   * Called at each change notification, before the quiet period that follows it: the files may be
+   * half-written, and reading them now is a guess (the reloader's early load checks it later).
+   */
+  readonly onEvent?: () => void;
   /** Called with errors of the underlying watches (and of `onChange`); they never throw. */
   readonly onError?: (error: Error) => void;
 }
@@ -77,6 +93,8 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
   readonly #settleIntervalMs: number;
   readonly #maxSettleMs: number;
   readonly #onChange: () => void;
+  readonly #onQuiet: () => void;
+  readonly #onEvent: () => void;
   readonly #onError: (error: Error) => void;
   #files: readonly string[];
   /** The live watch of each directory, by its path. */
@@ -102,6 +120,8 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     );
     this.#maxSettleMs = checkMilliseconds("maxSettleMs", options.maxSettleMs ?? DEFAULT_MAX_SETTLE_MS);
     this.#onChange = options.onChange;
+    this.#onQuiet = options.onQuiet ?? (() => undefined);
+    this.#onEvent = options.onEvent ?? (() => undefined);
     this.#onError = options.onError ?? (() => undefined);
     this.#files = normaliseFiles(options.files);
     void this.#aim();
@@ -189,11 +209,16 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     this.#lookTimer = setTimeout(
       () => {
         this.#lookTimer = undefined;
-        this.#lastEventLook = describeFiles(this.#files);
+        const look = describeFiles(this.#files);
+        this.#lastEventLook = look;
+        void look.then(() => {
+          if (this.#lastEventLook === look && this.#closing === undefined) this.#notify(this.#onQuiet);
+        });
       },
       Math.floor(this.#debounceMs / 2),
     );
     this.#debounceTimer = setTimeout(() => void this.#settleAndReport(), this.#debounceMs);
+    this.#notify(this.#onEvent);
   }
 
   async #settleAndReport(): Promise<void> {
@@ -214,6 +239,14 @@ class PolicyFilesWatcher implements PolicyFileWatcher {
     this.#settling = undefined;
     try {
       this.#onChange();
+    } catch (error) {
+      this.#reportError(error);
+    }
+  }
+
+  #notify(callback: () => void): void {
+    try {
+      callback();
     } catch (error) {
       this.#reportError(error);
     }

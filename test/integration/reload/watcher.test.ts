@@ -314,6 +314,32 @@ describe("watchPolicyFiles", function () {
       assert.equal(log.seen.at(-1), "origins:\n  - https://a.example\n");
     });
 
+    it("passes on each notification, and says when a burst has been quiet for half the quiet period, before the report", async () => {
+      const file = join(dir, "policy.yaml");
+      await writeFile(file, "old: true\n");
+      const log = new ChangeLog(file);
+      const quiet: { at: number; seen: string }[] = [];
+      const events: number[] = [];
+      await start(log, [file], {
+        debounceMs: 400,
+        onQuiet: () => quiet.push({ at: Date.now(), seen: readOrAbsent(file) }),
+        onEvent: () => events.push(Date.now()),
+      });
+      let lastWriteAt = 0;
+      for (let n = 1; n <= 5; n++) {
+        await saveInPlace(file, `save: ${n}\n`);
+        lastWriteAt = Date.now();
+        await sleep(20);
+      }
+      await expectExactlyOneChange(log, "save: 5\n");
+      assert.equal(quiet.length, 1);
+      assert.ok(quiet[0]!.at >= lastWriteAt && quiet[0]!.at <= log.times[0]!);
+      assert.equal(quiet[0]!.seen, "save: 5\n");
+      // Every notification is passed on as it comes, each before the quiet period it starts.
+      assert.ok(events.length >= 1);
+      assert.ok(events.every((at) => at <= quiet[0]!.at));
+    });
+
     it("reports a touch, which leaves the bytes alone: skipping it is the reloader's job", async () => {
       const file = join(dir, "policy.yaml");
       await writeFile(file, "version: 1\n");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import { compilePolicy } from "../../../src/compile/compile.js";
 import { createCompileContext } from "../../../src/compile/auth.js";
 import { PolicyCompileError } from "../../../src/compile/compile-error.js";
@@ -62,6 +63,25 @@ describe("compile: compilePolicy", () => {
     assert.equal(compiled.namespaces.get("/admin")!.unknownEvents, "allow");
     assert.equal(compiled.namespaces.get("/chat")!.unknownEvents, "reject");
     assert.ok(Object.isFrozen(compiled));
+  });
+
+  it("gives each rule as plain values, however it is read (located on first read)", async () => {
+    const loaded = await loadFixture();
+    const compiled = compilePolicy(loaded, context);
+    const rule = compiled.namespaces.get("/chat")!.events.get("message")!.rules.event;
+    const file = loaded.files[0]!;
+    const expected = {
+      file,
+      ...loaded.resources!.locators!.policy.locate(rule.path, "key"),
+      path: rule.path,
+    };
+    assert.match(rule.path, /^\/namespaces\/~1chat\/events\/message$/);
+    assert.ok(expected.line > 1);
+    assert.deepStrictEqual(rule, expected);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(rule)), expected);
+    assert.deepStrictEqual({ ...rule }, expected);
+    assert.equal(inspect(rule), inspect(expected));
+    assert.ok(Object.isFrozen(rule));
   });
 
   it("compiles the same inputs twice (a fresh ajv each time: schema ids never clash on reload)", async () => {
