@@ -21,7 +21,7 @@ import { countDenial } from "./refuse-event.js";
 import { admitConnectInShadow } from "./shadow-mode.js";
 import { stampDecodedPackets } from "./packet-size.js";
 import { createSocketState, publishIdentity } from "./socket-state.js";
-import { watchTokenExpiry } from "./token-lifetime.js";
+import { expiryCanceller, watchTokenExpiry } from "./token-lifetime.js";
 import {
   concreteNamespaces,
   connectingCount,
@@ -150,9 +150,10 @@ function admit(
   guardSocketEvents(ctx, socket);
   guardSocketEmits(ctx, socket);
   watchTokenExpiry(ctx, socket, state, policy.auth);
-  // A connect that never completes (the client left meanwhile) emits no disconnect: the timer is
-  // unref'd and finds the socket disconnected when it fires.
-  socket.once("disconnect", () => state.expiry?.cancel());
+  // One listener shared by every socket (Socket.IO emits `disconnect` once). A connect that never
+  // completes (the client left meanwhile) emits no disconnect: its deadline finds the socket
+  // disconnected when it comes.
+  socket.on("disconnect", expiryCanceller(ctx));
   if (ctx.decisions.wantsAllows()) ctx.decisions.report(socketDecision(ctx, socket, "allowed", "connect"));
 }
 
