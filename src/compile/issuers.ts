@@ -122,6 +122,7 @@ export function compileIssuer(
       }
       return verifyWithJose(token, currentDate);
     },
+    ...(cache ? { cached: (token: string) => cachedIdentity(cache, token) } : {}),
     ...(key.warm ? { warm: key.warm } : {}),
     ...(entry.jwksUri === undefined ? {} : { jwksUri: entry.jwksUri }),
   };
@@ -150,6 +151,12 @@ function issuerFingerprint(
 ): string {
   const described = JSON.stringify([entry.issuer, entry.audience, algorithms, clockToleranceSec, material]);
   return createHash("sha256").update(described).digest("base64url");
+}
+
+/** The identity the cache remembers for `token`, valid now; counts a hit only. */
+function cachedIdentity(cache: VerifiedTokenCache, token: string): Identity | undefined {
+  const result = cache.lookup(token, Date.now(), false);
+  return result?.ok ? result.identity : undefined;
 }
 
 /** Remembers a verified token until jose would call it expired, with the key that verified it. */

@@ -138,8 +138,12 @@ export class VerifiedTokenCache {
     return this.#bytes;
   }
 
-  /** The remembered outcome of `token`, when it is still valid at `nowMs` and its key still trusted. */
-  lookup(token: string, nowMs: number): VerifyResult | undefined {
+  /**
+   * The remembered outcome of `token`, when it is still valid at `nowMs` and its key still trusted.
+   * Every lookup is counted as a hit or a miss, unless `countMiss` is false: then only a hit is
+   * (a caller that will verify the token on a miss, and look it up again there, counts it once).
+   */
+  lookup(token: string, nowMs: number, countMiss = true): VerifyResult | undefined {
     const keys = this.#keys;
     if (keys) {
       keys.keepFresh();
@@ -160,7 +164,8 @@ export class VerifiedTokenCache {
         this.#delete(token, entry);
       }
     }
-    this.#report(result ? "hit" : "miss");
+    if (result) this.#report("hit");
+    else if (countMiss) this.#report("miss");
     return result;
   }
 

@@ -27,3 +27,27 @@ export async function presentedTokenFacts(
     ? { kind: "verified", identity: result.identity }
     : { kind: "failed", iss, code: result.code };
 }
+
+/**
+ * The facts of `token` when an issuer's verified-token cache holds it, without parsing it (an
+ * issuer caches only tokens carrying its own `iss`); undefined when none does, and the caller goes
+ * on to {@link presentedTokenFacts}. The issuer is judged as there: a token of an issuer the
+ * namespace does not trust is `unverified`, never handed over as verified.
+ *
+ * @example
+ * const token = cachedTokenFacts(policy, "/chat", rawToken) ?? (await presentedTokenFacts(policy, "/chat", rawToken));
+ */
+export function cachedTokenFacts(
+  policy: CompiledPolicy,
+  namespaceName: string,
+  token: string,
+): TokenFact | undefined {
+  for (const issuer of policy.auth.issuers.values()) {
+    const identity = issuer.cached?.(token);
+    if (identity === undefined) continue;
+    if (decideTokenIssuer(policy, namespaceName, identity.iss) !== ALLOWED)
+      return { kind: "unverified", iss: identity.iss };
+    return { kind: "verified", identity };
+  }
+  return undefined;
+}
