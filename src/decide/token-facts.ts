@@ -13,19 +13,24 @@ import { ALLOWED } from "./verdict.js";
  * const token = await presentedTokenFacts(policy, "/chat", rawToken);
  * const verdict = decideConnect(policy, { namespace: "/chat", token, now: Date.now() });
  */
-export async function presentedTokenFacts(
+export function presentedTokenFacts(
   policy: CompiledPolicy,
   namespaceName: string,
   token: string,
   options?: VerifyOptions,
 ): Promise<TokenFact> {
   const iss = unverifiedIssuer(token);
-  if (iss === undefined) return UNREADABLE_TOKEN;
-  if (decideTokenIssuer(policy, namespaceName, iss) !== ALLOWED) return { kind: "unverified", iss };
-  const result = await policy.auth.issuersByIss.get(iss)!.verify(token, options);
-  return result.ok
-    ? { kind: "verified", identity: result.identity }
-    : { kind: "failed", iss, code: result.code };
+  if (iss === undefined) return Promise.resolve(UNREADABLE_TOKEN);
+  if (decideTokenIssuer(policy, namespaceName, iss) !== ALLOWED)
+    return Promise.resolve({ kind: "unverified", iss });
+  return policy.auth.issuersByIss
+    .get(iss)!
+    .verify(token, options)
+    .then((result): TokenFact =>
+      result.ok
+        ? { kind: "verified", identity: result.identity }
+        : { kind: "failed", iss, code: result.code },
+    );
 }
 
 /**

@@ -97,18 +97,21 @@ interface JudgedConnect {
   readonly fields: HandshakeFields | undefined;
 }
 
-async function verifyThenDecide(
+function verifyThenDecide(
   judged: JudgedConnect,
   rawToken: string,
   revocations: RevocationStore,
 ): Promise<ConnectOutcome> {
-  let token: TokenFact;
+  let verified: Promise<TokenFact>;
   try {
-    token = await presentedTokenFacts(judged.policy, judged.namespaceName, rawToken);
+    verified = presentedTokenFacts(judged.policy, judged.namespaceName, rawToken);
   } catch {
-    return decide(judged, UNREADABLE_TOKEN, false);
+    return Promise.resolve(decide(judged, UNREADABLE_TOKEN, false));
   }
-  return checkRevocation(judged, token, revocations);
+  return verified.then(
+    (token) => checkRevocation(judged, token, revocations),
+    () => decide(judged, UNREADABLE_TOKEN, false),
+  );
 }
 
 /**
