@@ -150,8 +150,9 @@ function decide(judged: JudgedConnect, token: TokenFact, revoked: boolean): Conn
     token,
     now: Date.now(),
     revoked,
-    ...(judged.handshakeFacts ? { handshake: judged.handshakeFacts } : {}),
-    ...(judged.fields ? { fields: judged.fields } : {}),
+    // Undefined when absent (decide/ reads them only when present): one shape, no spreads.
+    handshake: judged.handshakeFacts,
+    fields: judged.fields,
   });
   // A verified token's identity comes back refused or not: a refusal's decision names its subject.
   return token.kind === "verified" ? { verdict, identity: token.identity } : { verdict };
