@@ -43,6 +43,9 @@ import { KeysUnavailableError, publicKeyFingerprint, type RemoteKeySets } from "
 import type { KeyTrust, TokenCaches, VerifiedTokenCache } from "./token-cache.js";
 import type { Claims, CompiledIssuer, Identity, VerifyOptions, VerifyResult } from "./types.js";
 
+/** A token that verified but whose registered claims have the wrong types. */
+const TOKEN_INVALID: VerifyResult = Object.freeze({ ok: false, code: "token_invalid" });
+
 /** The key jose resolved a token's verification to. */
 type ResolvedKey = webcrypto.CryptoKey | KeyObject | Uint8Array;
 
@@ -93,22 +96,23 @@ export function compileIssuer(
     key.keySet,
   );
 
-  const verifyWithJose = async (token: string, currentDate?: Date): Promise<VerifyResult> => {
-    try {
-      const verified = await verifySignedToken(
-        token,
-        key.verifyWith,
-        currentDate ? { ...options, currentDate } : options,
-      );
-      const identity = identityFrom(name, entry.issuer, verified.payload);
-      if (!identity) return { ok: false, code: "token_invalid" };
-      const result: VerifyResult = Object.freeze({ ok: true, identity });
-      if (cache && !currentDate) remember(cache, token, result, toleranceMs, key.keySet, verified.key);
-      return result;
-    } catch (error) {
-      return { ok: false, code: denialFor(error) };
-    }
-  };
+  // Promise callbacks rather than async functions: a verification is jose's own promise and one
+  // step after it, with no further turns of the microtask queue.
+  const verifyWithJose = (token: string, currentDate?: Date): Promise<VerifyResult> =>
+    verifySignedToken(token, key.verifyWith, currentDate ? { ...options, currentDate } : options).then(
+      (verified): VerifyResult => {
+        try {
+          const identity = identityFrom(name, entry.issuer, verified.payload);
+          if (!identity) return TOKEN_INVALID;
+          const result: VerifyResult = Object.freeze({ ok: true, identity });
+          if (cache && !currentDate) remember(cache, token, result, toleranceMs, key.keySet, verified.key);
+          return result;
+        } catch (error) {
+          return { ok: false, code: denialFor(error) };
+        }
+      },
+      (error: unknown): VerifyResult => ({ ok: false, code: denialFor(error) }),
+    );
 
   const issuer: CompiledIssuer = {
     name,
@@ -122,6 +126,7 @@ export function compileIssuer(
       }
       return verifyWithJose(token, currentDate);
     },
+    ...(cache ? { cached: (token: string) => cachedIdentity(cache, token) } : {}),
     ...(key.warm ? { warm: key.warm } : {}),
     ...(entry.jwksUri === undefined ? {} : { jwksUri: entry.jwksUri }),
   };
@@ -150,6 +155,12 @@ function issuerFingerprint(
 ): string {
   const described = JSON.stringify([entry.issuer, entry.audience, algorithms, clockToleranceSec, material]);
   return createHash("sha256").update(described).digest("base64url");
+}
+
+/** The identity the cache remembers for `token`, valid now; counts a hit only. */
+function cachedIdentity(cache: VerifiedTokenCache, token: string): Identity | undefined {
+  const result = cache.lookup(token, Date.now(), false);
+  return result?.ok ? result.identity : undefined;
 }
 
 /** Remembers a verified token until jose would call it expired, with the key that verified it. */
@@ -332,26 +343,32 @@ function localKeySet(document: JsonObject, at: string[]): JWTVerifyGetKey {
  * Verifies a compact JWS. A key set that holds several keys fitting the token (no `kid`, say) makes
  * jose throw `ERR_JWKS_MULTIPLE_MATCHING_KEYS` with the candidates attached: each is tried in turn.
  */
-async function verifySignedToken(
+function verifySignedToken(
   token: string,
   key: KeyObject | JWTVerifyGetKey,
   options: JWTVerifyOptions,
 ): Promise<{ readonly payload: JWTPayload; readonly key?: ResolvedKey }> {
-  try {
-    const verified = await jwtVerify(token, key as JWTVerifyGetKey, options);
-    return { payload: verified.payload, key: verified.key };
-  } catch (error) {
-    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
-    for await (const candidate of error) {
-      try {
-        return { payload: (await jwtVerify(token, candidate, options)).payload, key: candidate };
-      } catch (candidateError) {
-        if (candidateError instanceof errors.JWSSignatureVerificationFailed) continue;
-        throw candidateError;
-      }
+  return jwtVerify(token, key as JWTVerifyGetKey, options).then(undefined, (error: unknown) =>
+    verifyWithEachCandidate(token, options, error),
+  );
+}
+
+/** After `ERR_JWKS_MULTIPLE_MATCHING_KEYS`: each candidate key in turn; any other error stands. */
+async function verifyWithEachCandidate(
+  token: string,
+  options: JWTVerifyOptions,
+  error: unknown,
+): Promise<{ readonly payload: JWTPayload; readonly key?: ResolvedKey }> {
+  if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+  for await (const candidate of error) {
+    try {
+      return { payload: (await jwtVerify(token, candidate, options)).payload, key: candidate };
+    } catch (candidateError) {
+      if (candidateError instanceof errors.JWSSignatureVerificationFailed) continue;
+      throw candidateError;
     }
-    throw new errors.JWSSignatureVerificationFailed();
   }
+  throw new errors.JWSSignatureVerificationFailed();
 }
 
 /**
@@ -376,15 +393,20 @@ function identityFrom(name: string, iss: string, payload: JWTPayload): Identity 
   // `iat` decides which tokens a revocation reaches: one that is not a finite number cannot be trusted.
   if (iat !== undefined && (typeof iat !== "number" || !Number.isFinite(iat))) return undefined;
   const claims = deepFreeze(payload) as Claims;
-  return Object.freeze({
-    issuer: name,
-    iss,
-    ...(sub === undefined ? {} : { subject: sub }),
-    claims,
-    expiresAt: exp * 1000,
-    ...(iat === undefined ? {} : { issuedAt: iat * 1000 }),
-    ...(jti === undefined ? {} : { jti }),
-  });
+  // Built key by key (no spreads of temporary objects): this runs for every token verified.
+  const identity: {
+    issuer: string;
+    iss: string;
+    subject?: string;
+    claims: Claims;
+    expiresAt: number;
+    issuedAt?: number;
+    jti?: string;
+  } = { issuer: name, iss, claims, expiresAt: exp * 1000 };
+  if (sub !== undefined) identity.subject = sub;
+  if (iat !== undefined) identity.issuedAt = iat * 1000;
+  if (jti !== undefined) identity.jti = jti;
+  return Object.freeze(identity);
 }
 
 /** Claims are frozen once, so the guard and the app can share them and neither can change them. */

@@ -14,6 +14,11 @@ const BARE_ORIGIN = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#@\\\s,]+$/;
 /** The placeholder label a `*.` wildcard is parsed with, so the URL parser normalises the rest. */
 const WILDCARD_LABEL = "sockguard-wildcard";
 
+/** Distinct Origin values whose answer a matcher remembers; past it, it starts over. */
+const MAX_REMEMBERED_ORIGINS = 256;
+/** Longer values (no real origin is) are judged every time and never remembered. */
+const MAX_REMEMBERED_ORIGIN_LENGTH = 256;
+
 /** What the handshake asks of the origin list. */
 export interface OriginMatcher {
   /** True when the (present) `Origin` header value is admitted. */
@@ -87,8 +92,7 @@ export function compileOriginMatcher(origins: readonly string[]): OriginMatcher 
     exact.add(canonical);
   });
 
-  const matchOrigin = (origin: string): boolean => {
-    if (anyOrigin) return true;
+  const parseAndMatch = (origin: string): boolean => {
     const url = parseBareOrigin(origin);
     if (!url) return false;
     const hostname = url.hostname.toLowerCase();
@@ -105,6 +109,21 @@ export function compileOriginMatcher(origins: readonly string[]): OriginMatcher 
       }
     }
     return false;
+  };
+
+  // Every handshake and every namespace connect asks about the same few Origin values: each is
+  // parsed once (the URL parser is most of the cost), and the answer kept in a bounded memo.
+  const answers = new Map<string, boolean>();
+  const matchOrigin = (origin: string): boolean => {
+    if (anyOrigin) return true;
+    const known = answers.get(origin);
+    if (known !== undefined) return known;
+    const answer = parseAndMatch(origin);
+    if (origin.length <= MAX_REMEMBERED_ORIGIN_LENGTH) {
+      if (answers.size >= MAX_REMEMBERED_ORIGINS) answers.clear();
+      answers.set(origin, answer);
+    }
+    return answer;
   };
 
   return {

@@ -74,6 +74,12 @@ export interface CompiledIssuer {
    */
   verify(token: string, options?: VerifyOptions): Promise<VerifyResult>;
   /**
+   * Present when the issuer has a verified-token cache: the identity of `token` when this issuer
+   * verified it and it is still valid now, without parsing it; undefined otherwise. Counts a hit,
+   * never a miss (the `verify` that follows a miss counts it).
+   */
+  cached?(token: string): Identity | undefined;
+  /**
    * Present for a remote key set (`jwksUri`): starts downloading the keys if none were fetched yet,
    * without waiting. The guard may call it after a compile so the first connect does not wait.
    */

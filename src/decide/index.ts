@@ -25,4 +25,4 @@ export {
 export { spendThenDecidePayload, type BudgetedVerdict } from "./event-budget.js";
 export { decideArguments } from "./arguments.js";
 export { decideEmit, decideReply } from "./emit.js";
-export { presentedTokenFacts } from "./token-facts.js";
+export { cachedTokenFacts, presentedTokenFacts } from "./token-facts.js";

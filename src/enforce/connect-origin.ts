@@ -8,26 +8,7 @@
 import type { Socket } from "socket.io";
 import type { CompiledConnection, CompiledNamespace, CompiledPolicy } from "../compile/types.js";
 import { originAllowed, type HandshakeFacts } from "../decide/handshake.js";
-import { handshakeFacts, tlsProtocolOf, type HandshakeRequest } from "./handshake.js";
-
-/**
- * The handshake request of the connection `socket` came over, as the HTTP checks read requests.
- *
- * @example
- * isSecureRequest(policy.connection, handshakeRequestOf(socket));
- */
-export function handshakeRequestOf(socket: Socket): HandshakeRequest {
-  const handshake = socket.handshake;
-  return {
-    headers: handshake.headers,
-    socket: {
-      remoteAddress: handshake.address,
-      encrypted: handshake.secure,
-      // Read when the handshake was judged, so still known after that connection closed.
-      getProtocol: () => tlsProtocolOf(socket.conn.request) ?? null,
-    },
-  };
-}
+import { requestFacts, secureFrom, tlsProtocolOf } from "./handshake.js";
 
 /** The `transport` query value of the connection's handshake request (where it started). */
 function handshakeTransportOf(socket: Socket): string | undefined {
@@ -37,13 +18,24 @@ function handshakeTransportOf(socket: Socket): string | undefined {
 
 /**
  * The facts of the handshake request of the connection `socket` came over, for the connect's
- * origin check (decide/'s `originAllowed` under the namespace's own missing-Origin rule).
+ * origin check (decide/'s `originAllowed` under the namespace's own missing-Origin rule), read
+ * from `socket.handshake` as the HTTP checks read the request itself. Its TLS protocol is the one
+ * remembered when the handshake was judged, so it is still known after that connection closed.
  *
  * @example
  * decideConnect(policy, { namespace: "/chat", token, now, handshake: connectHandshakeFacts(policy.connection, socket) });
  */
 export function connectHandshakeFacts(connection: CompiledConnection, socket: Socket): HandshakeFacts {
-  return handshakeFacts(connection, handshakeRequestOf(socket), handshakeTransportOf(socket), true);
+  const handshake = socket.handshake;
+  const headers = handshake.headers;
+  const encrypted = handshake.secure;
+  return requestFacts(
+    headers,
+    handshakeTransportOf(socket),
+    true,
+    secureFrom(connection, encrypted, handshake.address, headers),
+    encrypted === true ? tlsProtocolOf(socket.conn.request) : undefined,
+  );
 }
 
 /**

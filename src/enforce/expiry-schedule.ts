@@ -37,11 +37,34 @@ export function timerDelayUntil(whenMs: number, nowMs: number): number {
   return Math.min(Math.max(whenMs - nowMs, 0), MAX_TIMER_DELAY_MS);
 }
 
-interface Entry {
+/**
+ * One deadline, and the handle its caller cancels it with: the entry is the handle, so arming
+ * allocates one object and no closure. `subject` is handed to `fn` when it runs, so callers that
+ * share one function across many deadlines (one per socket) need no closure of their own either.
+ */
+class Entry<T> implements ScheduledCall {
   readonly whenMs: number;
-  readonly fn: () => void;
+  readonly fn: (subject: T, call: ScheduledCall) => void;
+  readonly subject: T;
   /** The entry's place in the heap; -1 once it ran or was cancelled. */
-  index: number;
+  index = -1;
+  readonly #schedule: ExpirySchedule;
+
+  constructor(
+    schedule: ExpirySchedule,
+    whenMs: number,
+    fn: (subject: T, call: ScheduledCall) => void,
+    subject: T,
+  ) {
+    this.#schedule = schedule;
+    this.whenMs = whenMs;
+    this.fn = fn;
+    this.subject = subject;
+  }
+
+  cancel(): void {
+    this.#schedule.cancel(this);
+  }
 }
 
 /**
@@ -53,7 +76,7 @@ interface Entry {
  * socket.once("disconnect", () => call.cancel());
  */
 export class ExpirySchedule {
-  readonly #heap: Entry[] = [];
+  readonly #heap: Entry<unknown>[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (ms since the epoch); Infinity when it is not armed. */
   #firesAt = Number.POSITIVE_INFINITY;
@@ -63,15 +86,32 @@ export class ExpirySchedule {
     return this.#heap.length;
   }
 
-  /** Calls `fn` once, when the wall clock reaches `whenMs` (ms since the epoch; NaN is due at once). */
-  at(whenMs: number, fn: () => void): ScheduledCall {
-    const entry: Entry = { whenMs: Number.isNaN(whenMs) ? Number.NEGATIVE_INFINITY : whenMs, fn, index: -1 };
-    this.#push(entry);
+  /**
+   * Calls `fn(subject, call)` once, when the wall clock reaches `whenMs` (ms since the epoch; NaN
+   * is due at once); `call` is what this returns, so `fn` can tell whether it is still the
+   * deadline its subject holds.
+   */
+  at(whenMs: number, fn: () => void): ScheduledCall;
+  at<T>(whenMs: number, fn: (subject: T, call: ScheduledCall) => void, subject: T): ScheduledCall;
+  at<T>(whenMs: number, fn: (subject: T, call: ScheduledCall) => void, subject?: T): ScheduledCall {
+    const entry = new Entry<T>(
+      this,
+      Number.isNaN(whenMs) ? Number.NEGATIVE_INFINITY : whenMs,
+      fn,
+      subject as T,
+    );
+    this.#push(entry as Entry<unknown>);
     if (entry.index === 0) this.#arm();
-    return { cancel: () => this.#remove(entry) };
+    return entry;
   }
 
-  #remove(entry: Entry): void {
+  /** Cancels `call` (an entry of this schedule); harmless when it ran or was cancelled already. */
+  cancel(call: ScheduledCall): void {
+    // Only an entry waiting in this heap is removed (one of another schedule is not ours to touch).
+    if (call instanceof Entry && this.#heap[call.index] === call) this.#remove(call as Entry<unknown>);
+  }
+
+  #remove(entry: Entry<unknown>): void {
     const index = entry.index;
     if (index < 0) return;
     const last = this.#heap.pop()!;
@@ -93,7 +133,7 @@ export class ExpirySchedule {
       const entry = this.#heap[0]!;
       this.#remove(entry);
       try {
-        entry.fn();
+        entry.fn(entry.subject, entry);
       } catch {
         // One expiry that throws must not stop the others; the caller's function reports its own errors.
       }
@@ -116,7 +156,7 @@ export class ExpirySchedule {
     this.#timer.unref();
   }
 
-  #push(entry: Entry): void {
+  #push(entry: Entry<unknown>): void {
     entry.index = this.#heap.length;
     this.#heap.push(entry);
     this.#siftUp(entry.index);

@@ -21,8 +21,19 @@ export { MAX_TIMER_DELAY_MS, timerDelayUntil, type ScheduledCall } from "./expir
  * const expiry = scheduleAt(identity.expiresAt + toleranceMs, () => disconnect(socket, "token_expired"));
  * socket.once("disconnect", () => expiry.cancel());
  */
-export function scheduleAt(whenMs: number, fn: () => void): ScheduledCall {
-  return processSchedule.at(whenMs, fn);
+export function scheduleAt(whenMs: number, fn: () => void): ScheduledCall;
+/** The same, calling `fn(subject, call)`: one function shared by every socket, and no closure per socket. */
+export function scheduleAt<T>(
+  whenMs: number,
+  fn: (subject: T, call: ScheduledCall) => void,
+  subject: T,
+): ScheduledCall;
+export function scheduleAt<T>(
+  whenMs: number,
+  fn: (subject: T, call: ScheduledCall) => void,
+  subject?: T,
+): ScheduledCall {
+  return processSchedule.at(whenMs, fn, subject as T);
 }
 
 /** The schedule {@link scheduleAt} uses: one per process. */

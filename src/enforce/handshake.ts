@@ -84,20 +84,38 @@ export function handshakeFacts(
   firstRequest: boolean,
 ): HandshakeFacts {
   const headers = req.headers;
-  const secFetchSite = headers["sec-fetch-site"];
-  return {
-    origin: headers.origin,
-    host: headers.host,
-    secFetchSite: typeof secFetchSite === "string" ? secFetchSite : undefined,
+  const socket = req.socket;
+  return requestFacts(
+    headers,
     transport,
     firstRequest,
-    secure: isSecureRequest(connection, req),
-    ...optionalProtocol(tlsProtocolOf(req)),
-  };
+    secureFrom(connection, socket.encrypted, socket.remoteAddress, headers),
+    tlsProtocolOf(req),
+  );
 }
 
-function optionalProtocol(tlsProtocol: string | undefined): { tlsProtocol?: string } {
-  return tlsProtocol === undefined ? {} : { tlsProtocol };
+/**
+ * The facts of a request from what was read of it: its headers, its `transport` and whether it is a
+ * session's first request, whether it is secure, and its TLS protocol (undefined: none known).
+ *
+ * @example
+ * requestFacts(socket.handshake.headers, "websocket", true, socket.handshake.secure, undefined);
+ */
+export function requestFacts(
+  headers: IncomingMessage["headers"],
+  transport: string | undefined,
+  firstRequest: boolean,
+  secure: boolean,
+  tlsProtocol: string | undefined,
+): HandshakeFacts {
+  const secFetchSite = headers["sec-fetch-site"];
+  const origin = headers.origin;
+  const host = headers.host;
+  const site = typeof secFetchSite === "string" ? secFetchSite : undefined;
+  // Two literal shapes rather than a spread: this runs on every handshake and every connect.
+  return tlsProtocol === undefined
+    ? { origin, host, secFetchSite: site, transport, firstRequest, secure }
+    : { origin, host, secFetchSite: site, transport, firstRequest, secure, tlsProtocol };
 }
 
 /**
@@ -106,11 +124,24 @@ function optionalProtocol(tlsProtocol: string | undefined): { tlsProtocol?: stri
  * from any other address is ignored.
  */
 export function isSecureRequest(connection: CompiledConnection, req: HandshakeRequest): boolean {
-  if (req.socket.encrypted === true) return true;
-  const remote = req.socket.remoteAddress;
-  if (remote === undefined || !connection.isTrustedProxy(remote)) return false;
-  const forwarded = req.headers["x-forwarded-proto"];
+  return secureFrom(connection, req.socket.encrypted, req.socket.remoteAddress, req.headers);
+}
+
+/**
+ * {@link isSecureRequest} from what was read of the request: whether its connection is TLS, its
+ * remote address and its headers.
+ */
+export function secureFrom(
+  connection: CompiledConnection,
+  encrypted: boolean | undefined,
+  remote: string | undefined,
+  headers: IncomingMessage["headers"],
+): boolean {
+  if (encrypted === true) return true;
+  // The header first: without it nothing else matters, and most requests carry none.
+  const forwarded = headers["x-forwarded-proto"];
   if (typeof forwarded !== "string") return false;
+  if (remote === undefined || !connection.isTrustedProxy(remote)) return false;
   const last = forwarded
     .slice(forwarded.lastIndexOf(",") + 1)
     .trim()

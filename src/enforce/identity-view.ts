@@ -17,14 +17,27 @@ export interface SockguardIdentityView {
   readonly expiresAt: number;
 }
 
+/** The view of each identity, made once: the sockets of one cached token share its identity, and so its view. */
+const views = new WeakMap<Identity, SockguardIdentityView>();
+
 /**
  * The frozen view of `identity` for `socket.data.sockguard`. The claims are shared, not copied: they
- * were deeply frozen when the token was verified.
+ * were deeply frozen when the token was verified; and so is the view, by every socket holding the
+ * same identity (a token served from the verified-token cache).
  *
  * @example
  * socket.data.sockguard = identityView(identity);
  */
 export function identityView(identity: Identity): SockguardIdentityView {
+  let view = views.get(identity);
+  if (!view) {
+    view = freshView(identity);
+    views.set(identity, view);
+  }
+  return view;
+}
+
+function freshView(identity: Identity): SockguardIdentityView {
   return Object.freeze({
     issuer: identity.issuer,
     ...(identity.subject === undefined ? {} : { subject: identity.subject }),

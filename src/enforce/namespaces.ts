@@ -10,8 +10,9 @@ import { SockguardDenial, type DenialCode, type PayloadErrorDetail, type Rule } 
 import type { CompiledNamespace, CompiledPolicy, Identity } from "../compile/types.js";
 import { socketClientAddress } from "./client-address.js";
 import { findNamespace } from "../compile/namespace-lookup.js";
-import { authenticate } from "./authenticate.js";
-import { connectHandshakeFacts, connectOriginAllowed } from "./connect-origin.js";
+import { authenticateNow, type ConnectOutcome } from "./authenticate.js";
+import { connectHandshakeFacts } from "./connect-origin.js";
+import { originAllowed } from "../decide/handshake.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import { guardSocketEvents } from "./events.js";
@@ -21,7 +22,7 @@ import { countDenial } from "./refuse-event.js";
 import { admitConnectInShadow } from "./shadow-mode.js";
 import { stampDecodedPackets } from "./packet-size.js";
 import { createSocketState, publishIdentity } from "./socket-state.js";
-import { watchTokenExpiry } from "./token-lifetime.js";
+import { expiryCanceller, watchTokenExpiry } from "./token-lifetime.js";
 import {
   concreteNamespaces,
   connectingCount,
@@ -63,38 +64,59 @@ function judgeConnect(ctx: GuardContext, socket: Socket, next: (err?: Error) => 
   const policy = ctx.holder.current;
   const namespace = findNamespace(policy, socket.nsp.name)?.namespace;
   if (!namespace) return refuseConnect(ctx, policy, socket, next, "namespace_not_allowed");
-  if (!connectOriginAllowed(policy, namespace, socket))
+  // Read once: judged here, and again by decide/ with the token (the same facts, the same policy).
+  const handshake = connectHandshakeFacts(policy.connection, socket);
+  if (!originAllowed(policy, handshake, namespace))
     return refuseConnect(ctx, policy, socket, next, "origin_not_allowed");
   const revocations = ctx.revocations.generation;
-  const handshake = connectHandshakeFacts(policy.connection, socket);
-  authenticate(socket.handshake, policy, socket.nsp.name, ctx.revocations, handshake).then(
-    ({ verdict, identity }) => {
-      // A reload or a revoke while the token was being verified: judge again, wholly under the new
-      // policy and revocations (neither reached this socket, which is not connected yet).
-      if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
-        return judgeConnect(ctx, socket, next);
-      if (verdict.code !== "allowed")
-        return refuseConnect(
-          ctx,
-          policy,
-          socket,
-          next,
-          verdict.code,
-          verdict.rule,
-          verdict.details,
-          undefined,
-          identity,
-        );
-      if (namespace.rateLimit === undefined && namespace.maxConnections === undefined) {
-        admit(ctx, socket, policy, identity);
-        return next();
-      }
-      // The budgets come right after the claims (DESIGN §3): a connect refused for its token or
-      // claims spends none of them.
-      spendConnectBudgets(ctx, socket, next, policy, namespace, identity, revocations);
-    },
+  let outcome: ConnectOutcome | Promise<ConnectOutcome>;
+  try {
+    outcome = authenticateNow(socket.handshake, policy, socket.nsp.name, ctx.revocations, handshake);
+  } catch {
+    return refuseConnect(ctx, policy, socket, next, "token_invalid");
+  }
+  // A token the cache holds, judged against the in-process revocations, is decided at once: no
+  // promise, and the connect completes in this turn as a plain server's does.
+  if (!(outcome instanceof Promise))
+    return settleConnect(ctx, socket, next, policy, namespace, outcome, revocations);
+  outcome.then(
+    (settled) => settleConnect(ctx, socket, next, policy, namespace, settled, revocations),
     () => refuseConnect(ctx, policy, socket, next, "token_invalid"),
   );
+}
+
+function settleConnect(
+  ctx: GuardContext,
+  socket: Socket,
+  next: (err?: Error) => void,
+  policy: CompiledPolicy,
+  namespace: CompiledNamespace,
+  { verdict, identity }: ConnectOutcome,
+  revocations: number,
+): void {
+  // A reload or a revoke while the token was being verified: judge again, wholly under the new
+  // policy and revocations (neither reached this socket, which is not connected yet).
+  if (ctx.holder.current !== policy || ctx.revocations.generation !== revocations)
+    return judgeConnect(ctx, socket, next);
+  if (verdict.code !== "allowed")
+    return refuseConnect(
+      ctx,
+      policy,
+      socket,
+      next,
+      verdict.code,
+      verdict.rule,
+      verdict.details,
+      undefined,
+      identity,
+    );
+  if (namespace.rateLimit === undefined && namespace.maxConnections === undefined) {
+    admit(ctx, socket, policy, identity);
+    return next();
+  }
+  // The budgets come right after the claims (DESIGN §3): a connect refused for its token or
+  // claims spends none of them.
+  spendConnectBudgets(ctx, socket, next, policy, namespace, identity, revocations);
 }
 
 function spendConnectBudgets(
@@ -150,9 +172,10 @@ function admit(
   guardSocketEvents(ctx, socket);
   guardSocketEmits(ctx, socket);
   watchTokenExpiry(ctx, socket, state, policy.auth);
-  // A connect that never completes (the client left meanwhile) emits no disconnect: the timer is
-  // unref'd and finds the socket disconnected when it fires.
-  socket.once("disconnect", () => state.expiry?.cancel());
+  // One listener shared by every socket (Socket.IO emits `disconnect` once). A connect that never
+  // completes (the client left meanwhile) emits no disconnect: its deadline finds the socket
+  // disconnected when it comes.
+  socket.on("disconnect", expiryCanceller(ctx));
   if (ctx.decisions.wantsAllows()) ctx.decisions.report(socketDecision(ctx, socket, "allowed", "connect"));
 }
 

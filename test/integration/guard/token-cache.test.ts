@@ -21,6 +21,24 @@ const policy = (secret = SECRET): Policy => ({
   },
 });
 
+/** Two issuers: `services` (the tokens here) and `partners`, the only one `/partners` trusts. */
+const twoIssuers = (): Policy => {
+  const base = policy();
+  return {
+    ...base,
+    auth: {
+      issuers: {
+        ...base.auth!.issuers,
+        partners: hs256Issuer("urn:test:partners", createSecret(), "chat"),
+      },
+    },
+    namespaces: {
+      "/chat": { ...base.namespaces["/chat"], issuers: ["services"] },
+      "/partners": { issuers: ["partners"], events: { ping: { args: [] } } },
+    },
+  };
+};
+
 const token = (claims: Record<string, unknown> = {}): Promise<string> =>
   signWithSecret(SECRET, claimsFor(ISS, "chat", { sub: "u1", scope: "chat:read", ...claims }));
 
@@ -86,6 +104,23 @@ describe("guard: the verified-token cache", () => {
     (await connectTo(url, "/chat", value)).disconnect();
     await guard.revoke({ sub: "u1" });
     assert.equal(await refusalOf(url, "/chat", value), "revoked");
+  });
+
+  it("refuses a cached token where its issuer is not trusted, as it refuses one never seen: no subject named", async () => {
+    const server = await startGuardedServer(cleanup, { policy: twoIssuers(), decisions: "all" });
+    server.io.of("/chat");
+    server.io.of("/partners");
+    const value = await token();
+    const fresh = await token({ sub: "u9" });
+    (await connectTo(server.url, "/chat", value)).disconnect();
+    assert.equal(await refusalOf(server.url, "/partners", value), "issuer_not_allowed");
+    assert.equal(await refusalOf(server.url, "/partners", fresh), "issuer_not_allowed");
+    const refusals = server.decisions.filter((d) => d.code === "issuer_not_allowed");
+    assert.equal(refusals.length, 2);
+    assert.deepEqual(
+      refusals.map((d) => d.subject),
+      [undefined, undefined],
+    );
   });
 
   it("refuses a cached token once a reload puts other keys in force", async () => {

@@ -87,4 +87,32 @@ describe("compile: origins", () => {
       );
     }
   });
+
+  it("answers the same when asked again, past its memo's size, and for values too long to remember", () => {
+    const { matchOrigin, matchHost } = compileOriginMatcher([
+      "https://chat.example.com",
+      "https://*.example.org",
+    ]);
+    const asked = (): boolean[] => [
+      matchOrigin("https://chat.example.com"),
+      matchOrigin("https://CHAT.example.com:443"),
+      matchOrigin("https://evil.example.com"),
+      matchOrigin("https://a.example.org"),
+      matchOrigin("https://example.org"),
+      matchHost("chat.example.com", "https"),
+      matchHost("chat.example.com", "http"),
+    ];
+    const expected = [true, true, false, true, false, true, false];
+    assert.deepEqual(asked(), expected);
+    // More distinct values than the memo keeps, allowed and refused ones mixed.
+    for (let i = 0; i < 600; i++) {
+      assert.equal(matchOrigin(`https://h${i}.example.org`), true);
+      assert.equal(matchOrigin(`https://h${i}.example.net`), false);
+    }
+    assert.deepEqual(asked(), expected);
+    const long = `https://${"a".repeat(300)}.example.org`;
+    assert.equal(matchOrigin(long), true);
+    assert.equal(matchOrigin(long), true);
+    assert.equal(matchOrigin(`https://${"a".repeat(300)}.example.net`), false);
+  });
 });

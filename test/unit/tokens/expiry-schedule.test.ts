@@ -105,4 +105,34 @@ describe("ExpirySchedule (one timer for every token expiry)", () => {
     assert.deepEqual(fired, ["near"]);
     assert.equal(schedule.size, 1);
   });
+
+  it("hands one shared function each deadline's subject and handle, so a caller can tell a stale call", async () => {
+    const schedule = new ExpirySchedule();
+    const start = Date.now();
+    const seen: Array<[string, boolean]> = [];
+    const current = new Map<string, { cancel(): void }>();
+    const fire = (name: string, call: { cancel(): void }): void => {
+      seen.push([name, current.get(name) === call]);
+    };
+    for (const name of ["a", "b"]) current.set(name, schedule.at(start + 20, fire, name));
+    await sleep(60);
+    assert.deepEqual(seen, [
+      ["a", true],
+      ["b", true],
+    ]);
+  });
+
+  it("ignores a handle of another schedule, and keeps its own entries", async () => {
+    const mine = new ExpirySchedule();
+    const other = new ExpirySchedule();
+    const start = Date.now();
+    const fired: string[] = [];
+    mine.at(start + 20, () => fired.push("mine"));
+    const foreign = other.at(start + 20, () => fired.push("other"));
+    mine.cancel(foreign);
+    assert.equal(mine.size, 1);
+    assert.equal(other.size, 1);
+    await sleep(60);
+    assert.deepEqual(fired.sort(), ["mine", "other"]);
+  });
 });
