@@ -18,7 +18,11 @@
  *
  * The size is the Socket.IO packet as received: a few header bytes (type, namespace, ack id), the
  * JSON text of the event name and arguments, and every binary attachment (decoded bytes on both
- * transports).
+ * transports). The text is counted in UTF-8 only when the count can matter: a text of n UTF-16
+ * code units is between n and 3n bytes of UTF-8, so a packet whose text is at most a third of the
+ * limit left after its attachments is under the limit whatever its characters, and its size is
+ * given as that bound ({@link packetBytes}). The packet holds its text for this until it is
+ * garbage itself; the connection holds none between packets.
  */
 import type { Socket } from "socket.io";
 import type { Identity } from "../compile/types.js";
@@ -28,16 +32,22 @@ import { clientDecoder, type DecodedPacket } from "./socket-io-internals.js";
 /** An engine.io connection, as Socket.IO's client holds it. */
 export type EngineConnection = Socket["client"]["conn"];
 
+const PACKET_TEXT = Symbol("sockguard.packetText");
 const PACKET_BYTES = Symbol("sockguard.packetBytes");
 const PACKET_CARRIED_BINARY = Symbol("sockguard.packetCarriedBinary");
 
 interface MeasuredPacket extends DecodedPacket {
+  /** The packet's text message (its header and JSON); absent when its parser sent none. */
+  [PACKET_TEXT]?: string;
+  /** The bytes of its binary attachments; absent on a packet that was not measured. */
   [PACKET_BYTES]?: number;
   [PACKET_CARRIED_BINARY]?: true;
 }
 
-/** The bytes of the packet being received on one connection. */
+/** The messages of the packet being received on one connection. */
 interface PacketMeter {
+  text: string | undefined;
+  /** Bytes of binary attachments since the text message. */
   bytes: number;
   carriedBinary: boolean;
 }
@@ -54,13 +64,14 @@ const stampedClients = new WeakSet<object>();
  */
 export function measureConnection(conn: EngineConnection): void {
   if (meters.has(conn)) return;
-  const meter: PacketMeter = { bytes: 0, carriedBinary: false };
+  const meter: PacketMeter = { text: undefined, bytes: 0, carriedBinary: false };
   meters.set(conn, meter);
   // Before Socket.IO's listener, whichever was added first: the count must be complete when the
   // decoder, called from Socket.IO's listener, finishes a packet.
   conn.prependListener("data", (data: unknown) => {
     if (typeof data === "string") {
-      meter.bytes = Buffer.byteLength(data, "utf8");
+      meter.text = data;
+      meter.bytes = 0;
       meter.carriedBinary = false;
     } else {
       meter.carriedBinary = true;
@@ -79,7 +90,7 @@ export function measureConnection(conn: EngineConnection): void {
  * @example
  * stampDecodedPackets(socket);
  * // later, in onevent:
- * if (packetBytes(packet) > maxPayload) refuse("payload_too_large");
+ * if (packetBytes(packet, maxPayload) > maxPayload) refuse("payload_too_large");
  */
 export function stampDecodedPackets(socket: Socket): void {
   const client = socket.client;
@@ -89,17 +100,32 @@ export function stampDecodedPackets(socket: Socket): void {
   const meter = meters.get(client.conn)!;
   clientDecoder(socket).on("decoded", (packet) => {
     const measured = packet as MeasuredPacket;
+    if (meter.text !== undefined) measured[PACKET_TEXT] = meter.text;
     measured[PACKET_BYTES] = meter.bytes;
     if (meter.carriedBinary) measured[PACKET_CARRIED_BINARY] = true;
     // A parser whose packets are all binary never sends a text message: start over here too.
+    meter.text = undefined;
     meter.bytes = 0;
     meter.carriedBinary = false;
   });
 }
 
-/** The packet's size on the wire; infinite for a packet that was not measured (it is then refused). */
-export function packetBytes(packet: DecodedPacket): number {
-  return (packet as MeasuredPacket)[PACKET_BYTES] ?? Number.POSITIVE_INFINITY;
+/**
+ * The packet's size on the wire, or an upper bound of it when that bound is within `limit` (its
+ * text is then not counted character by character); infinite for a packet that was not measured
+ * (it is then refused).
+ *
+ * @example
+ * packetBytes(packet, policy.connection.maxPayload) > policy.connection.maxPayload; // too large
+ */
+export function packetBytes(packet: DecodedPacket, limit: number): number {
+  const measured = packet as MeasuredPacket;
+  const binary = measured[PACKET_BYTES];
+  if (binary === undefined) return Number.POSITIVE_INFINITY;
+  const text = measured[PACKET_TEXT];
+  if (text === undefined) return binary;
+  const bound = binary + text.length * 3;
+  return bound <= limit ? bound : binary + Buffer.byteLength(text, "utf8");
 }
 
 /** True when the packet arrived with binary attachments (only then can an argument hold binary). */
@@ -109,10 +135,11 @@ export function packetCarriedBinary(packet: DecodedPacket): boolean {
 
 /**
  * Rewrites `facts` (a socket's one facts object, see `blankEventFacts`) for `packet`, whose
- * argument list is `data`, sent by a socket holding `identity`.
+ * argument list is `data`, sent by a socket holding `identity`, to be judged under a `maxPayload`
+ * of `limit`.
  *
  * @example
- * readEventFacts(facts, packet, data, state.identity);
+ * readEventFacts(facts, packet, data, state.identity, policy.connection.maxPayload);
  * decideEvent(policy, facts);
  */
 export function readEventFacts(
@@ -120,11 +147,12 @@ export function readEventFacts(
   packet: DecodedPacket,
   data: readonly unknown[],
   identity: Identity | undefined,
+  limit: number,
 ): void {
   facts.identity = identity;
   facts.data = data;
   facts.ackRequested = typeof packet.id === "number";
-  facts.bytes = packetBytes(packet);
+  facts.bytes = packetBytes(packet, limit);
   facts.carriedBinary = packetCarriedBinary(packet);
   facts.now = Date.now();
 }
