@@ -71,14 +71,19 @@ export function compileClaimChecks(
       templated && captureReferences(value).length > 0
         ? templatedValueCheck(key, value, splitsOnSpaces)
         : compileValueCheck(key, value, splitsOnSpaces);
-    return Object.freeze({
-      key,
-      rule: ruleFor(key),
-      holds: (claims: Claims, captures?: Captures): boolean => {
-        const claim = readClaim(claims, path);
-        return claim !== undefined && claim !== null && holdsValue(claim, captures);
-      },
-    });
+    const first = path[0]!;
+    // A key of one segment (`scope`, `role`) reads one own property: no walk.
+    const holds =
+      path.length === 1
+        ? (claims: Claims, captures?: Captures): boolean => {
+            const claim = Object.hasOwn(claims, first) ? claims[first] : undefined;
+            return claim !== undefined && claim !== null && holdsValue(claim, captures);
+          }
+        : (claims: Claims, captures?: Captures): boolean => {
+            const claim = readClaim(claims, path);
+            return claim !== undefined && claim !== null && holdsValue(claim, captures);
+          };
+    return Object.freeze({ key, rule: ruleFor(key), holds });
   });
   return Object.freeze({ rule, checks: Object.freeze(checks) });
 }
@@ -230,14 +235,19 @@ function compileValueCheck(
 /**
  * True when `word` is one of the space-separated words of `text` (what `text.split(" ")` would
  * yield), found without splitting: the claims predicate runs on every event, and a split allocates.
- * `word` must itself be a word (see {@link isWord}).
+ * Only the starts of words are compared (a search for the whole word would prepare a table for
+ * each call). `word` must itself be a word (see {@link isWord}).
  */
 function holdsWord(text: string, word: string): boolean {
-  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
-    const end = at + word.length;
-    const startsWord = at === 0 || text.charCodeAt(at - 1) === SPACE;
-    const endsWord = end === text.length || text.charCodeAt(end) === SPACE;
-    if (startsWord && endsWord) return true;
+  const last = text.length - word.length;
+  for (let at = 0; at <= last;) {
+    if (text.startsWith(word, at)) {
+      const end = at + word.length;
+      if (end === text.length || text.charCodeAt(end) === SPACE) return true;
+    }
+    const space = text.indexOf(" ", at);
+    if (space < 0) return false;
+    at = space + 1;
   }
   return false;
 }

@@ -120,17 +120,17 @@ function admitEvent(
     refuse(ctx, policy, socket, packet, data, undefined);
     return false;
   }
-  readEventFacts(facts, packet, data, state.identity, policy.connection.maxPayload);
+  readEventFacts(facts, packet, state.identity, policy.connection.maxPayload);
   if (lane.seen !== policy) {
     lane.seen = policy;
     lane.match = findNamespace(policy, facts.namespace);
     lane.budgeted = lane.match?.namespace.spendsEventBudgets === true;
   }
   if (!lane.budgeted && (lane.order === undefined || lane.order.idle)) {
-    const verdict = decideEventIn(policy, lane.match, facts);
-    facts.data = NO_DATA;
-    return settle(ctx, policy, socket, packet, data, verdict);
+    // The facts object outlives the event: the data goes beside it, never into it.
+    return settle(ctx, policy, socket, packet, data, decideEventIn(policy, lane.match, facts, data));
   }
+  facts.data = data;
   lane.order ??= new ArrivalOrder();
   const order = lane.order;
   let limits = NO_LIMITS;

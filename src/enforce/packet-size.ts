@@ -32,20 +32,19 @@ import { clientDecoder, type DecodedPacket } from "./socket-io-internals.js";
 /** An engine.io connection, as Socket.IO's client holds it. */
 export type EngineConnection = Socket["client"]["conn"];
 
-const PACKET_TEXT = Symbol("sockguard.packetText");
-const PACKET_BYTES = Symbol("sockguard.packetBytes");
-const PACKET_CARRIED_BINARY = Symbol("sockguard.packetCarriedBinary");
+/**
+ * One property per packet, so a packet gains no more than one: a text-only packet holds its text
+ * message (measured when judged), a packet with binary attachments the bytes of all its messages.
+ */
+const PACKET_SIZE = Symbol("sockguard.packetSize");
 
 interface MeasuredPacket extends DecodedPacket {
-  /** The packet's text message (its header and JSON); absent when its parser sent none. */
-  [PACKET_TEXT]?: string;
-  /** The bytes of its binary attachments; absent on a packet that was not measured. */
-  [PACKET_BYTES]?: number;
-  [PACKET_CARRIED_BINARY]?: true;
+  [PACKET_SIZE]?: string | number;
 }
 
 /** The messages of the packet being received on one connection. */
 interface PacketMeter {
+  /** The packet's text message (its header and JSON), until the packet is decoded. */
   text: string | undefined;
   /** Bytes of binary attachments since the text message. */
   bytes: number;
@@ -99,10 +98,10 @@ export function stampDecodedPackets(socket: Socket): void {
   measureConnection(client.conn);
   const meter = meters.get(client.conn)!;
   clientDecoder(socket).on("decoded", (packet) => {
-    const measured = packet as MeasuredPacket;
-    if (meter.text !== undefined) measured[PACKET_TEXT] = meter.text;
-    measured[PACKET_BYTES] = meter.bytes;
-    if (meter.carriedBinary) measured[PACKET_CARRIED_BINARY] = true;
+    const text = meter.text;
+    (packet as MeasuredPacket)[PACKET_SIZE] = meter.carriedBinary
+      ? meter.bytes + (text === undefined ? 0 : Buffer.byteLength(text, "utf8"))
+      : (text ?? Number.POSITIVE_INFINITY);
     // A parser whose packets are all binary never sends a text message: start over here too.
     meter.text = undefined;
     meter.bytes = 0;
@@ -119,40 +118,37 @@ export function stampDecodedPackets(socket: Socket): void {
  * packetBytes(packet, policy.connection.maxPayload) > policy.connection.maxPayload; // too large
  */
 export function packetBytes(packet: DecodedPacket, limit: number): number {
-  const measured = packet as MeasuredPacket;
-  const binary = measured[PACKET_BYTES];
-  if (binary === undefined) return Number.POSITIVE_INFINITY;
-  const text = measured[PACKET_TEXT];
-  if (text === undefined) return binary;
-  const bound = binary + text.length * 3;
-  return bound <= limit ? bound : binary + Buffer.byteLength(text, "utf8");
+  const size = (packet as MeasuredPacket)[PACKET_SIZE];
+  if (typeof size === "number") return size;
+  if (size === undefined) return Number.POSITIVE_INFINITY;
+  const bound = size.length * 3;
+  return bound <= limit ? bound : Buffer.byteLength(size, "utf8");
 }
 
 /** True when the packet arrived with binary attachments (only then can an argument hold binary). */
 export function packetCarriedBinary(packet: DecodedPacket): boolean {
-  return (packet as MeasuredPacket)[PACKET_CARRIED_BINARY] === true;
+  return typeof (packet as MeasuredPacket)[PACKET_SIZE] === "number";
 }
 
 /**
- * Rewrites `facts` (a socket's one facts object, see `blankEventFacts`) for `packet`, whose
- * argument list is `data`, sent by a socket holding `identity`, to be judged under a `maxPayload`
- * of `limit`.
+ * Rewrites `facts` (a socket's one facts object, see `blankEventFacts`) for `packet`, sent by a
+ * socket holding `identity`, to be judged under a `maxPayload` of `limit`. Its argument list is the
+ * caller's to give (`facts.data`, or beside the facts to `decideEventIn`).
  *
  * @example
- * readEventFacts(facts, packet, data, state.identity, policy.connection.maxPayload);
- * decideEvent(policy, facts);
+ * readEventFacts(facts, packet, state.identity, policy.connection.maxPayload);
+ * decideEventIn(policy, match, facts, packet.data);
  */
 export function readEventFacts(
   facts: MutableEventFacts,
   packet: DecodedPacket,
-  data: readonly unknown[],
   identity: Identity | undefined,
   limit: number,
 ): void {
   facts.identity = identity;
-  facts.data = data;
   facts.ackRequested = typeof packet.id === "number";
   facts.bytes = packetBytes(packet, limit);
   facts.carriedBinary = packetCarriedBinary(packet);
-  facts.now = Date.now();
+  // Only a token expires: an anonymous socket's events need no clock.
+  if (identity !== undefined) facts.now = Date.now();
 }
