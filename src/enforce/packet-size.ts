@@ -13,21 +13,23 @@
  * turn, once a packet and all its attachments are in; a `decoded` listener ({@link
  * stampDecodedPackets}, placed when the connection's first namespace connect starts, before any
  * socket of it can receive an event) stamps the total on the packet before it is dispatched.
- * Several packets in one polling request are each stamped with their own size. Packets of every
- * namespace on the connection are measured by the same count.
+ * From that moment the decoder's `add` counts the messages instead of the `data` listener, which
+ * is removed: one plain call per message rather than a second listener for the engine to copy
+ * and call. Several packets in one polling request are each stamped with their own size. Packets
+ * of every namespace on the connection are measured by the same count.
  *
  * The size is the Socket.IO packet as received: a few header bytes (type, namespace, ack id), the
  * JSON text of the event name and arguments, and every binary attachment (decoded bytes on both
- * transports). The text is counted in UTF-8 only when the count can matter: a text of n UTF-16
- * code units is between n and 3n bytes of UTF-8, so a packet whose text is at most a third of the
- * limit left after its attachments is under the limit whatever its characters, and its size is
- * given as that bound ({@link packetBytes}). The packet holds its text for this until it is
- * garbage itself; the connection holds none between packets.
+ * transports). A text-only packet's text is counted in UTF-8 only when the count can matter: a
+ * text of n UTF-16 code units is between n and 3n bytes of UTF-8, so one of at most a third of the
+ * limit is under it whatever its characters, and its size is given as that bound ({@link
+ * packetBytes}). The packet holds its text for this until it is garbage itself; the connection
+ * holds none between packets.
  */
 import type { Socket } from "socket.io";
 import type { Identity } from "../compile/types.js";
 import type { MutableEventFacts } from "../decide/event.js";
-import { clientDecoder, type DecodedPacket } from "./socket-io-internals.js";
+import { clientDecoder, interceptDecoderMessages, type DecodedPacket } from "./socket-io-internals.js";
 
 /** An engine.io connection, as Socket.IO's client holds it. */
 export type EngineConnection = Socket["client"]["conn"];
@@ -49,6 +51,8 @@ interface PacketMeter {
   /** Bytes of binary attachments since the text message. */
   bytes: number;
   carriedBinary: boolean;
+  /** The connection's `data` listener that counts until the client's decoder does. */
+  listener: ((data: unknown) => void) | undefined;
 }
 
 const meters = new WeakMap<object, PacketMeter>();
@@ -63,21 +67,24 @@ const stampedClients = new WeakSet<object>();
  */
 export function measureConnection(conn: EngineConnection): void {
   if (meters.has(conn)) return;
-  const meter: PacketMeter = { text: undefined, bytes: 0, carriedBinary: false };
+  const meter: PacketMeter = { text: undefined, bytes: 0, carriedBinary: false, listener: undefined };
   meters.set(conn, meter);
+  meter.listener = (data) => count(meter, data);
   // Before Socket.IO's listener, whichever was added first: the count must be complete when the
   // decoder, called from Socket.IO's listener, finishes a packet.
-  conn.prependListener("data", (data: unknown) => {
-    if (typeof data === "string") {
-      meter.text = data;
-      meter.bytes = 0;
-      meter.carriedBinary = false;
-    } else {
-      meter.carriedBinary = true;
-      meter.bytes +=
-        data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : Number.POSITIVE_INFINITY;
-    }
-  });
+  conn.prependListener("data", meter.listener);
+}
+
+function count(meter: PacketMeter, data: unknown): void {
+  if (typeof data === "string") {
+    meter.text = data;
+    meter.bytes = 0;
+    meter.carriedBinary = false;
+  } else {
+    meter.carriedBinary = true;
+    meter.bytes +=
+      data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : Number.POSITIVE_INFINITY;
+  }
 }
 
 /**
@@ -97,6 +104,12 @@ export function stampDecodedPackets(socket: Socket): void {
   stampedClients.add(client);
   measureConnection(client.conn);
   const meter = meters.get(client.conn)!;
+  // The decoder counts from here on, one call per message instead of a second `data` listener;
+  // what the connection's listener counted so far (a packet begun meanwhile) stays in the meter.
+  // Removed while the connection emits a message, the listener has already counted it.
+  interceptDecoderMessages(socket, (data) => count(meter, data));
+  if (meter.listener !== undefined) client.conn.off("data", meter.listener);
+  meter.listener = undefined;
   clientDecoder(socket).on("decoded", (packet) => {
     const text = meter.text;
     (packet as MeasuredPacket)[PACKET_SIZE] = meter.carriedBinary
