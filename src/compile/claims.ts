@@ -235,19 +235,21 @@ function compileValueCheck(
 /**
  * True when `word` is one of the space-separated words of `text` (what `text.split(" ")` would
  * yield), found without splitting: the claims predicate runs on every event, and a split allocates.
- * Only the starts of words are compared (a search for the whole word would prepare a table for
- * each call). `word` must itself be a word (see {@link isWord}).
+ * One pass over `text`, comparing characters at the start of each word (a substring search would
+ * set up a table on each call). `word` must itself be a word (see {@link isWord}).
  */
 function holdsWord(text: string, word: string): boolean {
-  const last = text.length - word.length;
-  for (let at = 0; at <= last;) {
-    if (text.startsWith(word, at)) {
-      const end = at + word.length;
-      if (end === text.length || text.charCodeAt(end) === SPACE) return true;
-    }
-    const space = text.indexOf(" ", at);
-    if (space < 0) return false;
-    at = space + 1;
+  const length = text.length;
+  const wordLength = word.length;
+  let at = 0;
+  while (at + wordLength <= length) {
+    let matched = 0;
+    while (matched < wordLength && text.charCodeAt(at + matched) === word.charCodeAt(matched)) matched++;
+    let end = at + matched;
+    if (matched === wordLength && (end === length || text.charCodeAt(end) === SPACE)) return true;
+    // On to the start of the next word.
+    while (end < length && text.charCodeAt(end) !== SPACE) end++;
+    at = end + 1;
   }
   return false;
 }
