@@ -22,9 +22,8 @@
  * JSON text of the event name and arguments, and every binary attachment (decoded bytes on both
  * transports). A text-only packet's text is counted in UTF-8 only when the count can matter: a
  * text of n UTF-16 code units is between n and 3n bytes of UTF-8, so one of at most a third of the
- * limit is under it whatever its characters, and its size is given as that bound ({@link
- * packetBytes}). The packet holds its text for this until it is garbage itself; the connection
- * holds none between packets.
+ * limit is under it whatever its characters, and its size is given as that bound. The packet
+ * holds its text for this until it is garbage itself; the connection holds none between packets.
  */
 import type { Socket } from "socket.io";
 import type { Identity } from "../compile/types.js";
@@ -96,7 +95,7 @@ function count(meter: PacketMeter, data: unknown): void {
  * @example
  * stampDecodedPackets(socket);
  * // later, in onevent:
- * if (packetBytes(packet, maxPayload) > maxPayload) refuse("payload_too_large");
+ * readEventFacts(facts, packet, identity, maxPayload); // facts.bytes, facts.carriedBinary
  */
 export function stampDecodedPackets(socket: Socket): void {
   const client = socket.client;
@@ -123,24 +122,15 @@ export function stampDecodedPackets(socket: Socket): void {
 }
 
 /**
- * The packet's size on the wire, or an upper bound of it when that bound is within `limit` (its
- * text is then not counted character by character); infinite for a packet that was not measured
- * (it is then refused).
- *
- * @example
- * packetBytes(packet, policy.connection.maxPayload) > policy.connection.maxPayload; // too large
+ * The size of a packet marked `size`: on the wire, or an upper bound of it when that bound is
+ * within `limit` (its text is then not counted character by character); infinite for a packet that
+ * was not measured (it is then refused).
  */
-export function packetBytes(packet: DecodedPacket, limit: number): number {
-  const size = (packet as MeasuredPacket)[PACKET_SIZE];
+function sizeOf(size: string | number | undefined, limit: number): number {
   if (typeof size === "number") return size;
   if (size === undefined) return Number.POSITIVE_INFINITY;
   const bound = size.length * 3;
   return bound <= limit ? bound : Buffer.byteLength(size, "utf8");
-}
-
-/** True when the packet arrived with binary attachments (only then can an argument hold binary). */
-export function packetCarriedBinary(packet: DecodedPacket): boolean {
-  return typeof (packet as MeasuredPacket)[PACKET_SIZE] === "number";
 }
 
 /**
@@ -158,10 +148,11 @@ export function readEventFacts(
   identity: Identity | undefined,
   limit: number,
 ): void {
+  const size = (packet as MeasuredPacket)[PACKET_SIZE];
   facts.identity = identity;
   facts.ackRequested = typeof packet.id === "number";
-  facts.bytes = packetBytes(packet, limit);
-  facts.carriedBinary = packetCarriedBinary(packet);
+  facts.bytes = sizeOf(size, limit);
+  facts.carriedBinary = typeof size === "number";
   // Only a token expires: an anonymous socket's events need no clock.
   if (identity !== undefined) facts.now = Date.now();
 }
