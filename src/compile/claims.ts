@@ -71,14 +71,19 @@ export function compileClaimChecks(
       templated && captureReferences(value).length > 0
         ? templatedValueCheck(key, value, splitsOnSpaces)
         : compileValueCheck(key, value, splitsOnSpaces);
-    return Object.freeze({
-      key,
-      rule: ruleFor(key),
-      holds: (claims: Claims, captures?: Captures): boolean => {
-        const claim = readClaim(claims, path);
-        return claim !== undefined && claim !== null && holdsValue(claim, captures);
-      },
-    });
+    const first = path[0]!;
+    // A key of one segment (`scope`, `role`) reads one own property: no walk.
+    const holds =
+      path.length === 1
+        ? (claims: Claims, captures?: Captures): boolean => {
+            const claim = Object.hasOwn(claims, first) ? claims[first] : undefined;
+            return claim !== undefined && claim !== null && holdsValue(claim, captures);
+          }
+        : (claims: Claims, captures?: Captures): boolean => {
+            const claim = readClaim(claims, path);
+            return claim !== undefined && claim !== null && holdsValue(claim, captures);
+          };
+    return Object.freeze({ key, rule: ruleFor(key), holds });
   });
   return Object.freeze({ rule, checks: Object.freeze(checks) });
 }
@@ -230,14 +235,21 @@ function compileValueCheck(
 /**
  * True when `word` is one of the space-separated words of `text` (what `text.split(" ")` would
  * yield), found without splitting: the claims predicate runs on every event, and a split allocates.
- * `word` must itself be a word (see {@link isWord}).
+ * One pass over `text`, comparing characters at the start of each word (a substring search would
+ * set up a table on each call). `word` must itself be a word (see {@link isWord}).
  */
 function holdsWord(text: string, word: string): boolean {
-  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
-    const end = at + word.length;
-    const startsWord = at === 0 || text.charCodeAt(at - 1) === SPACE;
-    const endsWord = end === text.length || text.charCodeAt(end) === SPACE;
-    if (startsWord && endsWord) return true;
+  const length = text.length;
+  const wordLength = word.length;
+  let at = 0;
+  while (at + wordLength <= length) {
+    let matched = 0;
+    while (matched < wordLength && text.charCodeAt(at + matched) === word.charCodeAt(matched)) matched++;
+    let end = at + matched;
+    if (matched === wordLength && (end === length || text.charCodeAt(end) === SPACE)) return true;
+    // On to the start of the next word.
+    while (end < length && text.charCodeAt(end) !== SPACE) end++;
+    at = end + 1;
   }
   return false;
 }

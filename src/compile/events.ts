@@ -64,22 +64,24 @@ export function compileEventValidators(
             undefined,
             rules.policyKey(...path, "rateLimit"),
           );
-    compiled.set(
+    // Every event has every field (undefined when not declared), in one order: the per-event
+    // path reads them from events of one shape, however differently the policy declares them.
+    const compiledEvent: CompiledEvent = {
       name,
-      Object.freeze({
-        name,
-        ...(requirement ? { require: predicateOf(requirement), requirement } : {}),
-        ...(event.ack === undefined || event.ack === "optional"
-          ? {}
-          : { ack: Object.freeze({ mode: event.ack, rule: rules.policyKey(...path, "ack") }) }),
-        ...(event.reply ? { reply: compileMessage(event.reply, [...path, "reply"], validators, rules) } : {}),
-        args: message.args,
-        ...(rateLimit ? { rateLimit } : {}),
-        // The namespace's budget for all its events first, then the event's own.
-        budgets: rateLimit ? Object.freeze([...namespaceBudgets, rateLimit]) : namespaceBudgets,
-        rules: Object.freeze({ event: rules.policyKey(...path), args: message.rules.args }),
-      }),
-    );
+      require: requirement ? predicateOf(requirement) : undefined,
+      requirement,
+      ack:
+        event.ack === undefined || event.ack === "optional"
+          ? undefined
+          : Object.freeze({ mode: event.ack, rule: rules.policyKey(...path, "ack") }),
+      reply: event.reply ? compileMessage(event.reply, [...path, "reply"], validators, rules) : undefined,
+      args: message.args,
+      rateLimit,
+      // The namespace's budget for all its events first, then the event's own.
+      budgets: rateLimit ? Object.freeze([...namespaceBudgets, rateLimit]) : namespaceBudgets,
+      rules: Object.freeze({ event: rules.policyKey(...path), args: message.rules.args }),
+    };
+    compiled.set(name, Object.freeze(compiledEvent));
   }
   return compiled;
 }
@@ -176,7 +178,14 @@ function compileArg(
     if (maxBytes === undefined)
       throw new PolicyCompileError([...path, "binary", "maxBytes"], "expected a size");
     const maxBytesRule = rules.policyKey(...path, "binary", "maxBytes");
-    return Object.freeze({ binaryMaxBytes: maxBytes, rule, errorRule: () => maxBytesRule });
+    // Both kinds of position have every field, in one order (see the event's shape above).
+    return Object.freeze({
+      binaryMaxBytes: maxBytes,
+      validate: undefined,
+      namedProperties: undefined,
+      rule,
+      errorRule: () => maxBytesRule,
+    });
   }
   let validator: SchemaValidator;
   try {
@@ -189,6 +198,7 @@ function compileArg(
     throw new PolicyCompileError(path, "asynchronous schemas ($async) cannot check events");
   }
   return Object.freeze({
+    binaryMaxBytes: undefined,
     validate: validator.validate,
     namedProperties: validator.namedProperties,
     rule,

@@ -88,7 +88,7 @@ export function checkMessageArguments(
 
   for (let i = 0; i < declared.length; i++) {
     const arg = declared[i]!;
-    const verdict = checkValue(arg, data[i + first], `/${i}`, code);
+    const verdict = checkValue(arg, data[i + first], i, code);
     if (verdict !== ALLOWED) return failed(trace, "schema", verdict);
   }
   if (trace) trace({ check: "schema", outcome: "passed", rule: message.rules.args });
@@ -97,7 +97,8 @@ export function checkMessageArguments(
 
 /**
  * One value against one compiled schema position; a failure names the keyword's rule and where it
- * failed, under `prefix` (`/0`, `/auth`), with client-chosen property names redacted (DESIGN §3).
+ * failed, under `prefix` (`/auth`, or for an argument its index: `0` is `/0`), with client-chosen
+ * property names redacted (DESIGN §3). The prefix is written out only for a failure.
  *
  * @example
  * checkValue(handshake.auth, socket.handshake.auth, "/auth", "payload_invalid") === ALLOWED;
@@ -105,7 +106,7 @@ export function checkMessageArguments(
 export function checkValue(
   arg: CompiledArg,
   value: unknown,
-  prefix: string,
+  prefix: string | number,
   code: "payload_invalid" | "emit_invalid",
 ): Verdict {
   const validate = arg.validate;
@@ -119,12 +120,13 @@ export function checkValue(
   }
   if (valid) return ALLOWED;
   const error = validate.errors?.[0];
+  const at = typeof prefix === "number" ? `/${prefix}` : prefix;
   return denial(
     code,
     arg.errorRule(error),
     error
       ? detail(
-          `${prefix}${redactInstancePath(error.instancePath, arg.namedProperties ?? NO_NAMES)}`,
+          `${at}${redactInstancePath(error.instancePath, arg.namedProperties ?? NO_NAMES)}`,
           error.keyword,
         )
       : VALIDATION_ABORTED,

@@ -30,7 +30,7 @@ export interface EventFacts {
   readonly bytes: number;
   /** True when the packet arrived with binary attachments. */
   readonly carriedBinary: boolean;
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch; read only when there is an identity (its token's expiry). */
   readonly now: number;
 }
 
@@ -75,7 +75,26 @@ const PAYLOAD: Phase = 2;
  *   bytes: 30, carriedBinary: false, now: Date.now() }) === ALLOWED;
  */
 export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: TraceSink): Verdict {
-  return decide(policy, facts, ALL, trace);
+  return decide(policy, findNamespace(policy, facts.namespace), facts, facts.data, ALL, trace);
+}
+
+/**
+ * {@link decideEvent} with the namespace already found and the packet's data beside the facts
+ * (their `data` is not read), for a caller deciding many events of one socket under one policy:
+ * `match` must be what `findNamespace(policy, facts.namespace)` answers.
+ *
+ * @example
+ * const match = findNamespace(policy, socket.nsp.name);
+ * decideEventIn(policy, match, facts, packet.data) === ALLOWED;
+ */
+export function decideEventIn(
+  policy: CompiledPolicy,
+  match: NamespaceMatch | undefined,
+  facts: Omit<EventFacts, "data">,
+  data: readonly unknown[],
+  trace?: TraceSink,
+): Verdict {
+  return decide(policy, match, facts, data, ALL, trace);
 }
 
 /**
@@ -83,7 +102,7 @@ export function decideEvent(policy: CompiledPolicy, facts: EventFacts, trace?: T
  * reserved name, declared, token expiry, claims. Only when this allows is the budget spent.
  */
 export function decideEventAccess(policy: CompiledPolicy, facts: EventFacts, trace?: TraceSink): Verdict {
-  return decide(policy, facts, ACCESS, trace);
+  return decide(policy, findNamespace(policy, facts.namespace), facts, facts.data, ACCESS, trace);
 }
 
 /**
@@ -91,7 +110,7 @@ export function decideEventAccess(policy: CompiledPolicy, facts: EventFacts, tra
  * {@link decideEventAccess} allowed the same facts under the same policy.
  */
 export function decideEventPayload(policy: CompiledPolicy, facts: EventFacts, trace?: TraceSink): Verdict {
-  return decide(policy, facts, PAYLOAD, trace);
+  return decide(policy, findNamespace(policy, facts.namespace), facts, facts.data, PAYLOAD, trace);
 }
 
 /**
@@ -108,17 +127,23 @@ export function eventBudgets(policy: CompiledPolicy, facts: EventFacts): readonl
 
 const NO_BUDGETS: readonly RateRule[] = Object.freeze([]);
 
-function decide(policy: CompiledPolicy, facts: EventFacts, phase: Phase, trace?: TraceSink): Verdict {
-  const match = findNamespace(policy, facts.namespace);
+function decide(
+  policy: CompiledPolicy,
+  match: NamespaceMatch | undefined,
+  facts: Omit<EventFacts, "data">,
+  data: readonly unknown[],
+  phase: Phase,
+  trace?: TraceSink,
+): Verdict {
   if (!match) return failed(trace, "event", denial("event_not_allowed", policy.rules.namespaces));
   const namespace = match.namespace;
-  const data = facts.data;
   const name: unknown = data.length > 0 ? data[0] : undefined;
-  if (typeof name !== "string" || isReservedEventName(name)) {
+  if (typeof name !== "string") {
     return failed(trace, "event", denial("event_not_allowed", namespace.rules.events));
   }
+  // No policy can declare a reserved name (compile/ refuses it): only an undeclared one is asked.
   const event = namespace.events.get(name);
-  if (!event && namespace.unknownEvents !== "allow") {
+  if (!event && (namespace.unknownEvents !== "allow" || isReservedEventName(name))) {
     return failed(trace, "event", denial("event_not_allowed", namespace.rules.events));
   }
   if (phase !== PAYLOAD) {
@@ -151,7 +176,7 @@ function decide(policy: CompiledPolicy, facts: EventFacts, phase: Phase, trace?:
 
 function decideAccess(
   policy: CompiledPolicy,
-  facts: EventFacts,
+  facts: Omit<EventFacts, "data">,
   event: CompiledEvent | undefined,
   eventsRule: Rule,
   captures: NamespaceMatch["captures"],

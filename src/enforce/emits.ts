@@ -10,7 +10,7 @@
  * judged once, before the adapter fans it out, whatever the number of recipients.
  */
 import type { Namespace, Socket } from "socket.io";
-import type { CompiledEvent } from "../compile/types.js";
+import type { CompiledEvent, CompiledNamespace, CompiledPolicy } from "../compile/types.js";
 import { ALLOWED, decideEmit, decideReply, type Verdict } from "../decide/index.js";
 import type { Decision } from "../decisions.js";
 import type { GuardContext } from "./context.js";
@@ -112,12 +112,20 @@ export function replyCheckedDispatch(
       if (admitReply(ctx, socket, event, args)) callback(...args);
     };
   });
+  // The namespace's events under the policy last seen, when one of them has a `reply`.
+  let seen: CompiledPolicy | undefined;
+  let replies: ReadonlyMap<string, CompiledEvent> | undefined;
   return (packet) => {
-    const name = typeof packet.id === "number" && Array.isArray(packet.data) ? packet.data[0] : undefined;
-    const event =
-      typeof name === "string"
-        ? ctx.holder.current.namespaces.get(socket.nsp.name)?.events.get(name)
-        : undefined;
+    // Without an ack id, `onevent` asks for no ack callback: there is no reply to check.
+    if (typeof packet.id !== "number") return dispatch.call(socket, packet);
+    const policy = ctx.holder.current;
+    if (seen !== policy) {
+      seen = policy;
+      const namespace = policy.namespaces.get(socket.nsp.name);
+      replies = namespace && declaresReplies(namespace) ? namespace.events : undefined;
+    }
+    const name = replies && Array.isArray(packet.data) ? packet.data[0] : undefined;
+    const event = typeof name === "string" ? replies!.get(name) : undefined;
     replying = event?.reply ? event : undefined;
     try {
       dispatch.call(socket, packet);
@@ -125,6 +133,19 @@ export function replyCheckedDispatch(
       replying = undefined;
     }
   };
+}
+
+const replyingNamespaces = new WeakMap<CompiledNamespace, boolean>();
+
+/** True when an event of `namespace` declares a `reply`; found once per compiled namespace. */
+function declaresReplies(namespace: CompiledNamespace): boolean {
+  let found = replyingNamespaces.get(namespace);
+  if (found === undefined) {
+    found = false;
+    for (const event of namespace.events.values()) if (event.reply) found = true;
+    replyingNamespaces.set(namespace, found);
+  }
+  return found;
 }
 
 /** True when the emit goes on (it is valid, or breaks its declaration under `warn`). */

@@ -17,7 +17,6 @@ import type { BudgetSpender } from "../budget/keys.js";
 import type { RateRule } from "../budget/types.js";
 import {
   ALLOWED,
-  decideEvent,
   decideEventAccess,
   decideEventPayload,
   eventBudgets,
@@ -25,13 +24,14 @@ import {
   type EventFacts,
   type Verdict,
 } from "../decide/index.js";
-import { blankEventFacts, type MutableEventFacts } from "../decide/event.js";
+import { blankEventFacts, decideEventIn, type MutableEventFacts } from "../decide/event.js";
 import type { CompiledPolicy } from "../compile/types.js";
 import type { Rule } from "../decisions.js";
 import { REAUTH_EVENT } from "../policy/reserved-events.js";
-import { findNamespace } from "../compile/namespace-lookup.js";
+import { findNamespace, type NamespaceMatch } from "../compile/namespace-lookup.js";
 import { socketClientAddress } from "./client-address.js";
 import type { GuardContext } from "./context.js";
+import type { SocketState } from "./socket-state.js";
 import { socketDecision } from "./decision-report.js";
 import { readEventFacts } from "./packet-size.js";
 import { handleReauth } from "./reauth.js";
@@ -57,11 +57,18 @@ const NO_LIMITS: readonly RateRule[] = Object.freeze([]);
  */
 export const BACKLOG_RETRY_MS = 1000;
 
-/** One socket's budget bookkeeping: its queue (made on first need) and whether its namespace spends event budgets. */
+/**
+ * What one socket's events are decided with besides the packet: its state, its queue (made on
+ * first need), and its namespace under the policy last seen (looked up again after a reload).
+ */
 interface EventLane {
+  /** The socket's state; set when the socket is admitted, which happens before its events are guarded. */
+  state: SocketState | undefined;
   order: ArrivalOrder | undefined;
-  /** The policy `budgeted` was read from. */
+  /** The policy `match` and `budgeted` were read from. */
   seen: CompiledPolicy | undefined;
+  match: NamespaceMatch | undefined;
+  /** True when the namespace spends event budgets. */
   budgeted: boolean;
 }
 
@@ -75,7 +82,13 @@ interface EventLane {
 export function guardSocketEvents(ctx: GuardContext, socket: Socket): void {
   const dispatch = replyCheckedDispatch(ctx, socket, originalOnevent(socket));
   const facts = blankEventFacts(socket.nsp.name);
-  const lane: EventLane = { order: undefined, seen: undefined, budgeted: false };
+  const lane: EventLane = {
+    state: ctx.states.get(socket),
+    order: undefined,
+    seen: undefined,
+    match: undefined,
+    budgeted: false,
+  };
   replaceOnevent(socket, (packet) => {
     if (!socket.connected) return;
     if (ctx.shadow !== undefined) ctx.shadow.judgeEvent(socket, packet);
@@ -102,21 +115,22 @@ function admitEvent(
     handleReauth(ctx, socket, data.slice(1), ackOf(socket, packet));
     return false;
   }
-  const state = ctx.states.get(socket);
+  const state = (lane.state ??= ctx.states.get(socket));
   if (!state) {
     refuse(ctx, policy, socket, packet, data, undefined);
     return false;
   }
-  readEventFacts(facts, packet, data, state.identity);
+  readEventFacts(facts, packet, state.identity, policy.connection.maxPayload);
   if (lane.seen !== policy) {
     lane.seen = policy;
-    lane.budgeted = findNamespace(policy, facts.namespace)?.namespace.spendsEventBudgets === true;
+    lane.match = findNamespace(policy, facts.namespace);
+    lane.budgeted = lane.match?.namespace.spendsEventBudgets === true;
   }
   if (!lane.budgeted && (lane.order === undefined || lane.order.idle)) {
-    const verdict = decideEvent(policy, facts);
-    facts.data = NO_DATA;
-    return settle(ctx, policy, socket, packet, data, verdict);
+    // The facts object outlives the event: the data goes beside it, never into it.
+    return settle(ctx, policy, socket, packet, data, decideEventIn(policy, lane.match, facts, data));
   }
+  facts.data = data;
   lane.order ??= new ArrivalOrder();
   const order = lane.order;
   let limits = NO_LIMITS;

@@ -13,33 +13,45 @@
  * turn, once a packet and all its attachments are in; a `decoded` listener ({@link
  * stampDecodedPackets}, placed when the connection's first namespace connect starts, before any
  * socket of it can receive an event) stamps the total on the packet before it is dispatched.
- * Several packets in one polling request are each stamped with their own size. Packets of every
- * namespace on the connection are measured by the same count.
+ * From that moment the decoder's `add` counts the messages instead of the `data` listener, which
+ * is removed: one plain call per message rather than a second listener for the engine to copy
+ * and call. Several packets in one polling request are each stamped with their own size. Packets
+ * of every namespace on the connection are measured by the same count.
  *
  * The size is the Socket.IO packet as received: a few header bytes (type, namespace, ack id), the
  * JSON text of the event name and arguments, and every binary attachment (decoded bytes on both
- * transports).
+ * transports). A text-only packet's text is counted in UTF-8 only when the count can matter: a
+ * text of n UTF-16 code units is between n and 3n bytes of UTF-8, so one of at most a third of the
+ * limit is under it whatever its characters, and its size is given as that bound. The packet
+ * holds its text for this until it is garbage itself; the connection holds none between packets.
  */
 import type { Socket } from "socket.io";
 import type { Identity } from "../compile/types.js";
 import type { MutableEventFacts } from "../decide/event.js";
-import { clientDecoder, type DecodedPacket } from "./socket-io-internals.js";
+import { clientDecoder, interceptDecoderMessages, type DecodedPacket } from "./socket-io-internals.js";
 
 /** An engine.io connection, as Socket.IO's client holds it. */
 export type EngineConnection = Socket["client"]["conn"];
 
-const PACKET_BYTES = Symbol("sockguard.packetBytes");
-const PACKET_CARRIED_BINARY = Symbol("sockguard.packetCarriedBinary");
+/**
+ * One property per packet, so a packet gains no more than one: a text-only packet holds its text
+ * message (measured when judged), a packet with binary attachments the bytes of all its messages.
+ */
+const PACKET_SIZE = Symbol("sockguard.packetSize");
 
 interface MeasuredPacket extends DecodedPacket {
-  [PACKET_BYTES]?: number;
-  [PACKET_CARRIED_BINARY]?: true;
+  [PACKET_SIZE]?: string | number;
 }
 
-/** The bytes of the packet being received on one connection. */
+/** The messages of the packet being received on one connection. */
 interface PacketMeter {
+  /** The packet's text message (its header and JSON), until the packet is decoded. */
+  text: string | undefined;
+  /** Bytes of binary attachments since the text message. */
   bytes: number;
   carriedBinary: boolean;
+  /** The connection's `data` listener that counts until the client's decoder does. */
+  listener: ((data: unknown) => void) | undefined;
 }
 
 const meters = new WeakMap<object, PacketMeter>();
@@ -54,20 +66,24 @@ const stampedClients = new WeakSet<object>();
  */
 export function measureConnection(conn: EngineConnection): void {
   if (meters.has(conn)) return;
-  const meter: PacketMeter = { bytes: 0, carriedBinary: false };
+  const meter: PacketMeter = { text: undefined, bytes: 0, carriedBinary: false, listener: undefined };
   meters.set(conn, meter);
+  meter.listener = (data) => count(meter, data);
   // Before Socket.IO's listener, whichever was added first: the count must be complete when the
   // decoder, called from Socket.IO's listener, finishes a packet.
-  conn.prependListener("data", (data: unknown) => {
-    if (typeof data === "string") {
-      meter.bytes = Buffer.byteLength(data, "utf8");
-      meter.carriedBinary = false;
-    } else {
-      meter.carriedBinary = true;
-      meter.bytes +=
-        data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : Number.POSITIVE_INFINITY;
-    }
-  });
+  conn.prependListener("data", meter.listener);
+}
+
+function count(meter: PacketMeter, data: unknown): void {
+  if (typeof data === "string") {
+    meter.text = data;
+    meter.bytes = 0;
+    meter.carriedBinary = false;
+  } else {
+    meter.carriedBinary = true;
+    meter.bytes +=
+      data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : Number.POSITIVE_INFINITY;
+  }
 }
 
 /**
@@ -79,7 +95,7 @@ export function measureConnection(conn: EngineConnection): void {
  * @example
  * stampDecodedPackets(socket);
  * // later, in onevent:
- * if (packetBytes(packet) > maxPayload) refuse("payload_too_large");
+ * readEventFacts(facts, packet, identity, maxPayload); // facts.bytes, facts.carriedBinary
  */
 export function stampDecodedPackets(socket: Socket): void {
   const client = socket.client;
@@ -87,44 +103,56 @@ export function stampDecodedPackets(socket: Socket): void {
   stampedClients.add(client);
   measureConnection(client.conn);
   const meter = meters.get(client.conn)!;
+  // The decoder counts from here on, one call per message instead of a second `data` listener;
+  // what the connection's listener counted so far (a packet begun meanwhile) stays in the meter.
+  // Removed while the connection emits a message, the listener has already counted it.
+  interceptDecoderMessages(socket, (data) => count(meter, data));
+  if (meter.listener !== undefined) client.conn.off("data", meter.listener);
+  meter.listener = undefined;
   clientDecoder(socket).on("decoded", (packet) => {
-    const measured = packet as MeasuredPacket;
-    measured[PACKET_BYTES] = meter.bytes;
-    if (meter.carriedBinary) measured[PACKET_CARRIED_BINARY] = true;
+    const text = meter.text;
+    (packet as MeasuredPacket)[PACKET_SIZE] = meter.carriedBinary
+      ? meter.bytes + (text === undefined ? 0 : Buffer.byteLength(text, "utf8"))
+      : (text ?? Number.POSITIVE_INFINITY);
     // A parser whose packets are all binary never sends a text message: start over here too.
+    meter.text = undefined;
     meter.bytes = 0;
     meter.carriedBinary = false;
   });
 }
 
-/** The packet's size on the wire; infinite for a packet that was not measured (it is then refused). */
-export function packetBytes(packet: DecodedPacket): number {
-  return (packet as MeasuredPacket)[PACKET_BYTES] ?? Number.POSITIVE_INFINITY;
-}
-
-/** True when the packet arrived with binary attachments (only then can an argument hold binary). */
-export function packetCarriedBinary(packet: DecodedPacket): boolean {
-  return (packet as MeasuredPacket)[PACKET_CARRIED_BINARY] === true;
+/**
+ * The size of a packet marked `size`: on the wire, or an upper bound of it when that bound is
+ * within `limit` (its text is then not counted character by character); infinite for a packet that
+ * was not measured (it is then refused).
+ */
+function sizeOf(size: string | number | undefined, limit: number): number {
+  if (typeof size === "number") return size;
+  if (size === undefined) return Number.POSITIVE_INFINITY;
+  const bound = size.length * 3;
+  return bound <= limit ? bound : Buffer.byteLength(size, "utf8");
 }
 
 /**
- * Rewrites `facts` (a socket's one facts object, see `blankEventFacts`) for `packet`, whose
- * argument list is `data`, sent by a socket holding `identity`.
+ * Rewrites `facts` (a socket's one facts object, see `blankEventFacts`) for `packet`, sent by a
+ * socket holding `identity`, to be judged under a `maxPayload` of `limit`. Its argument list is the
+ * caller's to give (`facts.data`, or beside the facts to `decideEventIn`).
  *
  * @example
- * readEventFacts(facts, packet, data, state.identity);
- * decideEvent(policy, facts);
+ * readEventFacts(facts, packet, state.identity, policy.connection.maxPayload);
+ * decideEventIn(policy, match, facts, packet.data);
  */
 export function readEventFacts(
   facts: MutableEventFacts,
   packet: DecodedPacket,
-  data: readonly unknown[],
   identity: Identity | undefined,
+  limit: number,
 ): void {
+  const size = (packet as MeasuredPacket)[PACKET_SIZE];
   facts.identity = identity;
-  facts.data = data;
   facts.ackRequested = typeof packet.id === "number";
-  facts.bytes = packetBytes(packet);
-  facts.carriedBinary = packetCarriedBinary(packet);
-  facts.now = Date.now();
+  facts.bytes = sizeOf(size, limit);
+  facts.carriedBinary = typeof size === "number";
+  // Only a token expires: an anonymous socket's events need no clock.
+  if (identity !== undefined) facts.now = Date.now();
 }

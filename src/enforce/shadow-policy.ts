@@ -127,7 +127,10 @@ export class ShadowPolicyJudge {
     if (!ctx.decisions.wantsDenials()) return;
     try {
       const facts = candidate.facts;
-      readEventFacts(facts, packet, data, candidate.identity);
+      // One judged later is measured exactly: the candidate (and its maxPayload) may change meanwhile.
+      const limit = candidate.settled ? this.holder.current.connection.maxPayload : 0;
+      readEventFacts(facts, packet, candidate.identity, limit);
+      facts.data = data;
       if (candidate.settled) this.#decideEvent(ctx, socket, facts);
       // Judged once the connect is: on a copy of the facts and of the argument list as they arrived.
       else if (candidate.waiting.length < MAX_EVENTS_BEFORE_CANDIDATE_CONNECT)

@@ -48,8 +48,15 @@ interface SocketInternals {
 interface ClientInternals {
   /** The namespace sockets connected over this client's connection, by socket id. */
   sockets: Map<string, Socket>;
-  /** The client's Socket.IO decoder; it emits `decoded` synchronously from inside `conn`'s `data` listener. */
-  decoder: { on(event: "decoded", listener: (packet: DecodedPacket) => void): unknown };
+  /**
+   * The client's Socket.IO decoder. The client's `data` listener hands it each message of the
+   * connection (`this.decoder.add(data)`, looked up each time), and it emits `decoded`
+   * synchronously from inside that call once a packet is whole.
+   */
+  decoder: {
+    on(event: "decoded", listener: (packet: DecodedPacket) => void): unknown;
+    add(data: unknown): void;
+  };
 }
 
 interface NamespaceInternals {
@@ -146,6 +153,19 @@ export function connectionId(socket: Socket): string {
 /** The decoder of the client (one engine.io connection) behind `socket`. */
 export function clientDecoder(socket: Socket): ClientInternals["decoder"] {
   return (socket.client as unknown as ClientInternals).decoder;
+}
+
+/**
+ * Puts `receive` in front of the decoder of `socket`'s client: from now on it sees each message of
+ * the connection just before the decoder does, from inside the client's own `data` listener.
+ */
+export function interceptDecoderMessages(socket: Socket, receive: (data: unknown) => void): void {
+  const decoder = (socket.client as unknown as ClientInternals).decoder;
+  const add = decoder.add;
+  decoder.add = function addReceived(this: ClientInternals["decoder"], data: unknown) {
+    receive(data);
+    add.call(this, data);
+  };
 }
 
 /** The namespace sockets connected over the connection of `client`. */

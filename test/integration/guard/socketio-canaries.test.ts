@@ -214,6 +214,34 @@ describe("Socket.IO canaries (facts the guard relies on)", () => {
     ]);
   });
 
+  it("the client hands each message to its decoder's `add`, looked up on the decoder each time: an own `add` sees every message before the decoder emits `decoded`", async () => {
+    const { io, url } = await startTestServer(cleanup);
+    const trace: string[] = [];
+    io.use((socket, next) => {
+      const decoder = (
+        socket.client as unknown as {
+          decoder: { add(data: unknown): void; on(e: string, l: (p: unknown) => void): void };
+        }
+      ).decoder;
+      const add = decoder.add;
+      decoder.add = function (this: unknown, data: unknown) {
+        trace.push(typeof data === "string" ? "add:text" : "add:binary");
+        add.call(this, data);
+      };
+      decoder.on("decoded", () => trace.push("decoded"));
+      next();
+    });
+    io.on("connection", (socket) => {
+      socket.on("upload", (_a: unknown, _b: unknown, ack: () => void) => ack());
+      socket.on("note", (_text: unknown, ack: () => void) => ack());
+    });
+    const client = createClient(cleanup, url, "/", { transports: ["polling"] });
+    await connected(client);
+    await emitWithReply(client, "upload", Buffer.from("one"), Buffer.from("two"));
+    await emitWithReply(client, "note", "hello");
+    assert.deepEqual(trace, ["add:text", "add:binary", "add:binary", "decoded", "add:text", "decoded"]);
+  });
+
   it("packets during an async connect: a binary event's JSON part waits in the decoder and arrives whole after the connect; a complete event closes the connection", async () => {
     const { io, url } = await startTestServer(cleanup);
     io.use((_socket, next) => void setTimeout(next, 200));
