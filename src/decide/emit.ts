@@ -3,14 +3,16 @@
  * namespace's `emits`, and a handler's ack reply against its event's `reply`. A failure is
  * `emit_invalid` with the rule that failed; the guard's `emits` option decides what it does.
  */
+import { findNamespace } from "../compile/namespace-lookup.js";
 import type { CompiledEvent, CompiledPolicy } from "../compile/types.js";
 import { isReservedEventName } from "../policy/reserved-events.js";
 import { checkMessageArguments } from "./arguments.js";
 import { ALLOWED, denial, type Verdict } from "./verdict.js";
 
 /**
- * Judges an emit in `namespaceName`: `data` is the packet's array (the event name, then the
- * arguments), of which the first `end` entries are judged (the caller leaves an ack callback out).
+ * Judges an emit in `namespaceName` (a declared name, or a child of a pattern namespace, judged by
+ * the pattern's `emits`): `data` is the packet's array (the event name, then the arguments), of
+ * which the first `end` entries are judged (the caller leaves an ack callback out).
  * Allowed where the namespace declares no `emits`, and for reserved names (the guard's
  * `sockguard:denied`, Socket.IO's own), which are never checked.
  *
@@ -24,7 +26,7 @@ export function decideEmit(
   data: readonly unknown[],
   end: number = data.length,
 ): Verdict {
-  const emits = policy.namespaces.get(namespaceName)?.emits;
+  const emits = findNamespace(policy, namespaceName)?.namespace.emits;
   if (!emits) return ALLOWED;
   const name = data[0];
   if (typeof name !== "string") return denial("emit_invalid", emits.rule);

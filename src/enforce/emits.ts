@@ -13,6 +13,7 @@ import type { Namespace, Socket } from "socket.io";
 import type { CompiledEvent, CompiledNamespace, CompiledPolicy } from "../compile/types.js";
 import { ALLOWED, decideEmit, decideReply, type Verdict } from "../decide/index.js";
 import type { Decision } from "../decisions.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
 import type { GuardContext } from "./context.js";
 import { socketDecision } from "./decision-report.js";
 import {
@@ -121,7 +122,8 @@ export function replyCheckedDispatch(
     const policy = ctx.holder.current;
     if (seen !== policy) {
       seen = policy;
-      const namespace = policy.namespaces.get(socket.nsp.name);
+      // A child of a pattern namespace replies as the pattern declares.
+      const namespace = findNamespace(policy, socket.nsp.name)?.namespace;
       replies = namespace && declaresReplies(namespace) ? namespace.events : undefined;
     }
     const name = replies && Array.isArray(packet.data) ? packet.data[0] : undefined;
@@ -161,18 +163,18 @@ function admitEmit(
   const verdict = decideEmit(policy, namespaceName, data);
   if (verdict === ALLOWED) return true;
   const name = data[0];
-  const declared =
-    typeof name === "string"
-      ? policy.namespaces.get(namespaceName)?.emits?.declared.get(name)?.name
-      : undefined;
-  reportInvalid(ctx, "emit", namespaceName, declared, verdict, socket);
+  const namespace = findNamespace(policy, namespaceName)?.namespace;
+  const declared = typeof name === "string" ? namespace?.emits?.declared.get(name)?.name : undefined;
+  // Reported under the policy's key: a pattern namespace's child name is partly the client's.
+  reportInvalid(ctx, "emit", namespace?.name ?? namespaceName, declared, verdict, socket);
   return ctx.emits !== "refuse";
 }
 
 function admitReply(ctx: GuardContext, socket: Socket, event: CompiledEvent, args: unknown[]): boolean {
   const verdict = decideReply(event, args);
   if (verdict === ALLOWED) return true;
-  reportInvalid(ctx, "reply", socket.nsp.name, event.name, verdict, socket);
+  const namespace = findNamespace(ctx.holder.current, socket.nsp.name)?.namespace.name;
+  reportInvalid(ctx, "reply", namespace ?? socket.nsp.name, event.name, verdict, socket);
   return ctx.emits !== "refuse";
 }
 

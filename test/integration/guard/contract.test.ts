@@ -274,3 +274,79 @@ describe("guard: the contract (acks, handshakes, replies, emits)", () => {
     );
   });
 });
+
+describe("guard: the contract of a pattern namespace's children", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  const PATTERN_POLICY: Policy = {
+    version: 1,
+    connection: { allowMissingOrigin: true },
+    namespaces: {
+      "/": { auth: "none", events: {} },
+      "/room-{id}": {
+        auth: "none",
+        events: {
+          send: {
+            schema: TEXT,
+            reply: { schema: { type: "object", properties: { id: { type: "integer" } }, required: ["id"] } },
+          },
+        },
+        emits: { message: { schema: TEXT } },
+      },
+    },
+  };
+
+  it("judges a child's replies and emits by the pattern's declarations, and reports them under the pattern's key", async () => {
+    const logger = recordingLogger();
+    const server = await startGuardedServer(cleanup, { policy: PATTERN_POLICY, logger, emits: "refuse" });
+    const sockets: Socket[] = [];
+    server.io.of(/^\/room-\d+$/u).on("connection", (socket) => {
+      sockets.push(socket);
+      socket.on("send", (_message: unknown, ack: (reply: unknown) => void) =>
+        ack(socket.data.reply ?? { id: 1 }),
+      );
+    });
+    const client = createClient(cleanup, server.url, "/room-42", { transports: ["websocket"] });
+    const received: unknown[] = [];
+    client.on("message", (message: unknown) => received.push(message));
+    await connected(client);
+    await waitUntil(() => sockets.length === 1);
+
+    assert.deepEqual(await emitWithReply(client, "send", { text: "hi" }), { id: 1 });
+    sockets[0]!.data.reply = { wrong: true };
+    await assert.rejects(client.timeout(300).emitWithAck("send", { text: "hi" }));
+
+    const child = server.io.of("/room-42");
+    child.emit("message", { text: 1 });
+    child.emit("undeclared");
+    sockets[0]!.emit("message", { text: 2 });
+    child.emit("message", { text: "valid" });
+    await waitUntil(() => received.length === 1);
+    await delay(50);
+    assert.deepEqual(received, [{ text: "valid" }]);
+
+    const invalid = server.decisions.filter((d) => d.code === "emit_invalid");
+    assert.deepEqual(
+      invalid.map((d) => [d.stage, d.namespace, d.event, d.rule?.path]),
+      [
+        ["reply", "/room-{id}", "send", "/namespaces/~1room-{id}/events/send/reply/schema/required"],
+        [
+          "emit",
+          "/room-{id}",
+          "message",
+          "/namespaces/~1room-{id}/emits/message/schema/properties/text/type",
+        ],
+        ["emit", "/room-{id}", undefined, "/namespaces/~1room-{id}/emits"],
+        [
+          "emit",
+          "/room-{id}",
+          "message",
+          "/namespaces/~1room-{id}/emits/message/schema/properties/text/type",
+        ],
+      ],
+    );
+    assert.equal(logger.messages.length, 4);
+    assert.ok(logger.messages.every((line) => line.includes("in /room-{id}:") && !line.includes("42")));
+  });
+});
