@@ -65,6 +65,8 @@ function describeApplied(result: PolicyLoadResult): Applied {
 class SlowLoader {
   running = 0;
   mostAtOnce = 0;
+  /** Loads that have read the files (they are in their delay, or done). */
+  read = 0;
   readonly #inner: (path: string) => Promise<PolicyLoadResult>;
   readonly #delayMs: number;
 
@@ -78,6 +80,7 @@ class SlowLoader {
     this.mostAtOnce = Math.max(this.mostAtOnce, this.running);
     try {
       const result = await this.#inner(path);
+      this.read += 1;
       await sleep(this.#delayMs);
       return result;
     } finally {
@@ -569,8 +572,11 @@ describe("PolicyReloader", function () {
       const slow = new SlowLoader(countedLoad, 200);
       const created = await started({ load: slow.load, watch: false });
       const loadsAfterStart = loads;
+      const readBefore = slow.read;
       const first = created.reload();
-      await waitFor("the load to be under way", () => slow.running === 1);
+      // The first load has read v1 and is still running when v2 is written.
+      await waitFor("the load to have read the file", () => slow.read === readBefore + 1);
+      assert.equal(slow.running, 1);
       await writeFile(file, policyText("v2"));
       const queued = [created.reload(), created.reload(), created.reload()];
       const outcomes = await Promise.all([first, ...queued]);
