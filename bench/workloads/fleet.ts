@@ -172,6 +172,14 @@ function reportMemory(report: WorkloadReport, plainCosts: MemoryCost[], guardedC
     2,
     "KiB",
   );
+  checkTarget(
+    report,
+    "memory overhead per connection (JS heap)",
+    kib(guarded.heapPerSocket - plain.heapPerSocket),
+    "<=",
+    1.5,
+    "KiB",
+  );
   report.notes.push(
     `${plain.sockets} WebSocket connections per server (ES256 tokens for both; only the guarded one verifies ` +
       "and keeps them), RSS and heap after two full collections, from a tenth of the connections to all of them; " +

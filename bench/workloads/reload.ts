@@ -71,8 +71,8 @@ export async function runReload(sizes: BenchSizes["reload"]): Promise<WorkloadRe
       checkTarget(report, "reload p99, write → in force", percentile(latencies, 99), "<", 150, "ms");
       report.notes.push(
         `${sizes.edits} in-place edits of a ${POLICY_EVENTS}-event policy (plus its $ref schema file), each waited ` +
-          "for until the guard's reload event; the watcher's defaults (100 ms debounce, then a 50 ms settle check) " +
-          "are included.",
+          "for until the guard's reload event; the watcher's default quiet period (60 ms, with its settle look " +
+          "half-way through it) is included.",
       );
     } finally {
       await guard?.close();

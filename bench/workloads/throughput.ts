@@ -154,6 +154,14 @@ function summarise(report: WorkloadReport, rounds: Map<Variant, Window[]>, clien
   );
   checkTarget(
     report,
+    "server CPU per event, sockguard ÷ plain",
+    pairedRatio(guarded.cpu, of("plain").cpu),
+    "<=",
+    1.03,
+    "×",
+  );
+  checkTarget(
+    report,
     "throughput, sockguard ÷ hand-written",
     pairedRatio(guarded.rate, of("hand-written").rate),
     ">=",
