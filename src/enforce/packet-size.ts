@@ -44,18 +44,51 @@ interface MeasuredPacket extends DecodedPacket {
 }
 
 /** The messages of the packet being received on one connection. */
-interface PacketMeter {
+class PacketMeter {
   /** The packet's text message (its header and JSON), until the packet is decoded. */
-  text: string | undefined;
-  /** Bytes of binary attachments since the text message. */
-  bytes: number;
-  carriedBinary: boolean;
+  text: string | undefined = undefined;
+  /** Bytes of binary attachments since the text message (or of the text too, counted before the decoder). */
+  bytes = 0;
+  carriedBinary = false;
   /** The connection's `data` listener that counts until the client's decoder does. */
-  listener: ((data: unknown) => void) | undefined;
+  listener: ((data: unknown) => void) | undefined = undefined;
+  /** True once the client's decoder counts and its packets are stamped. */
+  stamped = false;
+
+  /**
+   * A message counted by the decoder (see {@link interceptDecoderMessages}): the `decoded`
+   * listener that follows it lets go of the text.
+   */
+  receive(data: unknown): void {
+    if (typeof data === "string") {
+      this.text = data;
+      this.bytes = 0;
+      this.carriedBinary = false;
+    } else this.countAttachment(data);
+  }
+
+  /**
+   * A message counted by the connection's listener, before the decoder counts: a text message is
+   * counted in UTF-8 at once and not kept. No `decoded` listener is there yet to let go of it, so
+   * a kept text would stay with the connection until its next message (the namespace connect's
+   * text, with the client's token, for as long as the client sends nothing else).
+   */
+  receiveBeforeDecoder(data: unknown): void {
+    if (typeof data === "string") {
+      this.text = undefined;
+      this.bytes = Buffer.byteLength(data, "utf8");
+      this.carriedBinary = false;
+    } else this.countAttachment(data);
+  }
+
+  countAttachment(data: unknown): void {
+    this.carriedBinary = true;
+    this.bytes +=
+      data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : Number.POSITIVE_INFINITY;
+  }
 }
 
 const meters = new WeakMap<object, PacketMeter>();
-const stampedClients = new WeakSet<object>();
 
 /**
  * Starts counting the bytes of `conn`'s messages; once per connection. The guard calls it from the
@@ -66,24 +99,12 @@ const stampedClients = new WeakSet<object>();
  */
 export function measureConnection(conn: EngineConnection): void {
   if (meters.has(conn)) return;
-  const meter: PacketMeter = { text: undefined, bytes: 0, carriedBinary: false, listener: undefined };
+  const meter = new PacketMeter();
   meters.set(conn, meter);
-  meter.listener = (data) => count(meter, data);
+  meter.listener = (data) => meter.receiveBeforeDecoder(data);
   // Before Socket.IO's listener, whichever was added first: the count must be complete when the
   // decoder, called from Socket.IO's listener, finishes a packet.
   conn.prependListener("data", meter.listener);
-}
-
-function count(meter: PacketMeter, data: unknown): void {
-  if (typeof data === "string") {
-    meter.text = data;
-    meter.bytes = 0;
-    meter.carriedBinary = false;
-  } else {
-    meter.carriedBinary = true;
-    meter.bytes +=
-      data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : Number.POSITIVE_INFINITY;
-  }
 }
 
 /**
@@ -99,14 +120,14 @@ function count(meter: PacketMeter, data: unknown): void {
  */
 export function stampDecodedPackets(socket: Socket): void {
   const client = socket.client;
-  if (stampedClients.has(client)) return;
-  stampedClients.add(client);
   measureConnection(client.conn);
   const meter = meters.get(client.conn)!;
+  if (meter.stamped) return;
+  meter.stamped = true;
   // The decoder counts from here on, one call per message instead of a second `data` listener;
   // what the connection's listener counted so far (a packet begun meanwhile) stays in the meter.
   // Removed while the connection emits a message, the listener has already counted it.
-  interceptDecoderMessages(socket, (data) => count(meter, data));
+  interceptDecoderMessages(socket, meter);
   if (meter.listener !== undefined) client.conn.off("data", meter.listener);
   meter.listener = undefined;
   clientDecoder(socket).on("decoded", (packet) => {

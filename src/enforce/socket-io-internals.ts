@@ -156,14 +156,17 @@ export function clientDecoder(socket: Socket): ClientInternals["decoder"] {
 }
 
 /**
- * Puts `receive` in front of the decoder of `socket`'s client: from now on it sees each message of
- * the connection just before the decoder does, from inside the client's own `data` listener.
+ * Puts `receiver` in front of the decoder of `socket`'s client: from now on its `receive` sees each
+ * message of the connection just before the decoder does, from inside the client's own `data`
+ * listener. One closure per connection: a receiver's `receive` is a method, called on it.
  */
-export function interceptDecoderMessages(socket: Socket, receive: (data: unknown) => void): void {
+export function interceptDecoderMessages(socket: Socket, receiver: { receive(data: unknown): void }): void {
   const decoder = (socket.client as unknown as ClientInternals).decoder;
   const add = decoder.add;
-  decoder.add = function addReceived(this: ClientInternals["decoder"], data: unknown) {
-    receive(data);
+  // Unnamed: a name would be one more property on each connection's function where a build keeps
+  // function names by defining them (esbuild's keepNames, under tsx).
+  decoder.add = function (this: ClientInternals["decoder"], data: unknown) {
+    receiver.receive(data);
     add.call(this, data);
   };
 }
