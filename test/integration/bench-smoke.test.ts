@@ -88,7 +88,7 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
       ],
     );
     const targets = results.workloads.flatMap((w) => w.targets.map((t) => t.target));
-    assert.equal(targets.length, 13);
+    assert.equal(targets.length, 15);
   });
 
   it("writes the JSON results and renders every workload and target in the Markdown table", async () => {
@@ -97,6 +97,6 @@ describe("benchmarks (smoke: every workload at a tiny size)", function () {
     const markdown = renderMarkdown(results);
     for (const name of EXPECTED_REPORTS)
       assert.match(markdown, new RegExp(`\\| ${name.replace(/[()]/g, "\\$&")} \\|`));
-    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 13);
+    assert.equal(markdown.match(/\| (PASS|\*\*MISS\*\*) \|/g)?.length, 15);
   });
 });
