@@ -98,7 +98,14 @@ for (const port of ports) {
   console.log(`demo: alice reconnecting to node ${port}: ${refusal}`);
   again.close();
 }
-const status = await fetch(`http://127.0.0.1:${ports[0]}/status`).then((r) => r.json());
+// status().nodes is the fleet as read at the node's last heartbeat (every 5 s): the first node's
+// first read came before the second node wrote its entry, so wait for a heartbeat that sees both.
+const readStatus = () => fetch(`http://127.0.0.1:${ports[0]}/status`).then((r) => r.json());
+let status = await readStatus();
+for (let tries = 0; (status.nodes ?? []).length < ports.length && tries < 24; tries += 1) {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  status = await readStatus();
+}
 console.log(`demo: status() on node ${ports[0]}:`);
 for (const entry of status.nodes ?? [])
   console.log(`  ${entry.id}  policy ${entry.version}  sockets ${entry.sockets}`);
