@@ -2,9 +2,13 @@
  * From a presented token to the {@link TokenFact} {@link decideConnect} decides on. This is the one
  * asynchronous step beside the pure decisions: it asks {@link decideTokenIssuer} first (so a foreign
  * issuer never makes anyone fetch keys), then the compiled issuer's `verify` (jose, in compile/).
+ * A namespace that trusts one issuer with its keys in the policy verifies at once, and reads the
+ * token's `iss` only to say why a refused token was refused: the facts are the same either way.
  */
 import { unverifiedIssuer } from "../compile/token-issuer.js";
-import type { CompiledPolicy, VerifyOptions } from "../compile/types.js";
+import { findNamespace } from "../compile/namespace-lookup.js";
+import type { CompiledIssuer, CompiledPolicy, VerifyOptions } from "../compile/types.js";
+import type { DenialCode } from "../decisions.js";
 import { decideTokenIssuer, UNREADABLE_TOKEN, type TokenFact } from "./connect.js";
 import { ALLOWED } from "./verdict.js";
 
@@ -19,6 +23,19 @@ export function presentedTokenFacts(
   token: string,
   options?: VerifyOptions,
 ): Promise<TokenFact> {
+  const sole = soleLocalIssuer(policy, namespaceName);
+  if (sole !== undefined) {
+    // The namespace trusts one issuer whose keys are in hand: jose checks the token's `iss`
+    // against it, so an accepted token is parsed once. Only a refused one is read again, to say
+    // why as below (another issuer's token is `issuer_not_allowed`, not a bad signature).
+    return sole
+      .verify(token, options)
+      .then((result): TokenFact =>
+        result.ok
+          ? { kind: "verified", identity: result.identity }
+          : refusedTokenFacts(policy, namespaceName, token, result.code),
+      );
+  }
   const iss = unverifiedIssuer(token);
   if (iss === undefined) return Promise.resolve(UNREADABLE_TOKEN);
   if (decideTokenIssuer(policy, namespaceName, iss) !== ALLOWED)
@@ -31,6 +48,34 @@ export function presentedTokenFacts(
         ? { kind: "verified", identity: result.identity }
         : { kind: "failed", iss, code: result.code },
     );
+}
+
+/**
+ * The one issuer `namespaceName` trusts, when it trusts exactly one and that issuer's keys are in
+ * the policy (a key, a secret or a JWK set file). Never a remote key set: a token of another
+ * issuer must not make anyone fetch keys.
+ */
+function soleLocalIssuer(policy: CompiledPolicy, namespaceName: string): CompiledIssuer | undefined {
+  const trusted = findNamespace(policy, namespaceName)?.namespace.issuers;
+  if (trusted === undefined || trusted.size !== 1) return undefined;
+  for (const name of trusted) {
+    const issuer = policy.auth.issuers.get(name);
+    return issuer?.jwksUri === undefined ? issuer : undefined;
+  }
+  return undefined;
+}
+
+/** Why the sole issuer refused `token`: not a token, another issuer's, or its issuer's `code`. */
+function refusedTokenFacts(
+  policy: CompiledPolicy,
+  namespaceName: string,
+  token: string,
+  code: DenialCode,
+): TokenFact {
+  const iss = unverifiedIssuer(token);
+  if (iss === undefined) return UNREADABLE_TOKEN;
+  if (decideTokenIssuer(policy, namespaceName, iss) !== ALLOWED) return { kind: "unverified", iss };
+  return { kind: "failed", iss, code };
 }
 
 /**
