@@ -7,8 +7,7 @@
  */
 import { unverifiedIssuer } from "../compile/token-issuer.js";
 import { findNamespace } from "../compile/namespace-lookup.js";
-import type { CompiledIssuer, CompiledPolicy, VerifyOptions } from "../compile/types.js";
-import type { DenialCode } from "../decisions.js";
+import type { CompiledIssuer, CompiledPolicy, VerifyOptions, VerifyResult } from "../compile/types.js";
 import { decideTokenIssuer, UNREADABLE_TOKEN, type TokenFact } from "./connect.js";
 import { ALLOWED } from "./verdict.js";
 
@@ -24,30 +23,17 @@ export function presentedTokenFacts(
   options?: VerifyOptions,
 ): Promise<TokenFact> {
   const sole = soleLocalIssuer(policy, namespaceName);
+  // The namespace trusts one issuer whose keys are in hand: jose checks the token's `iss` against
+  // it, so an accepted token is parsed once. Only a refused one is read again, to say why
+  // (another issuer's token is `issuer_not_allowed`, not a bad signature).
   if (sole !== undefined) {
-    // The namespace trusts one issuer whose keys are in hand: jose checks the token's `iss`
-    // against it, so an accepted token is parsed once. Only a refused one is read again, to say
-    // why as below (another issuer's token is `issuer_not_allowed`, not a bad signature).
     return sole
       .verify(token, options)
-      .then((result): TokenFact =>
-        result.ok
-          ? { kind: "verified", identity: result.identity }
-          : refusedTokenFacts(policy, namespaceName, token, result.code),
-      );
+      .then((result) => verifiedOr(result, () => claimedIssuer(policy, namespaceName, token)));
   }
-  const iss = unverifiedIssuer(token);
-  if (iss === undefined) return Promise.resolve(UNREADABLE_TOKEN);
-  if (decideTokenIssuer(policy, namespaceName, iss) !== ALLOWED)
-    return Promise.resolve({ kind: "unverified", iss });
-  return policy.auth.issuersByIss
-    .get(iss)!
-    .verify(token, options)
-    .then((result): TokenFact =>
-      result.ok
-        ? { kind: "verified", identity: result.identity }
-        : { kind: "failed", iss, code: result.code },
-    );
+  const claimed = claimedIssuer(policy, namespaceName, token);
+  if (!("verify" in claimed)) return Promise.resolve(claimed);
+  return claimed.verify(token, options).then((result) => verifiedOr(result, () => claimed));
 }
 
 /**
@@ -65,17 +51,26 @@ function soleLocalIssuer(policy: CompiledPolicy, namespaceName: string): Compile
   return undefined;
 }
 
-/** Why the sole issuer refused `token`: not a token, another issuer's, or its issuer's `code`. */
-function refusedTokenFacts(
+/**
+ * The issuer `token` claims (its unverified `iss`) when the namespace trusts it; otherwise the
+ * fact that refuses the token: not a token, or another issuer's.
+ */
+function claimedIssuer(
   policy: CompiledPolicy,
   namespaceName: string,
   token: string,
-  code: DenialCode,
-): TokenFact {
+): CompiledIssuer | TokenFact {
   const iss = unverifiedIssuer(token);
   if (iss === undefined) return UNREADABLE_TOKEN;
   if (decideTokenIssuer(policy, namespaceName, iss) !== ALLOWED) return { kind: "unverified", iss };
-  return { kind: "failed", iss, code };
+  return policy.auth.issuersByIss.get(iss)!;
+}
+
+/** The facts of a verification: its identity, or its refusal, said for the issuer `claimed` names. */
+function verifiedOr(result: VerifyResult, claimed: () => CompiledIssuer | TokenFact): TokenFact {
+  if (result.ok) return { kind: "verified", identity: result.identity };
+  const issuer = claimed();
+  return "verify" in issuer ? { kind: "failed", iss: issuer.iss, code: result.code } : issuer;
 }
 
 /**
