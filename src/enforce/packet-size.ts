@@ -50,10 +50,11 @@ class PacketMeter {
   /** Bytes of binary attachments since the text message (or of the text too, counted before the decoder). */
   bytes = 0;
   carriedBinary = false;
-  /** The connection's `data` listener that counts until the client's decoder does. */
+  /**
+   * The connection's `data` listener that counts until the client's decoder does; undefined once
+   * the decoder counts and the packets are stamped.
+   */
   listener: ((data: unknown) => void) | undefined = undefined;
-  /** True once the client's decoder counts and its packets are stamped. */
-  stamped = false;
 
   /**
    * A message counted by the decoder (see {@link interceptDecoderMessages}): the `decoded`
@@ -122,13 +123,12 @@ export function stampDecodedPackets(socket: Socket): void {
   const client = socket.client;
   measureConnection(client.conn);
   const meter = meters.get(client.conn)!;
-  if (meter.stamped) return;
-  meter.stamped = true;
+  if (meter.listener === undefined) return; // stamped already: the decoder counts
   // The decoder counts from here on, one call per message instead of a second `data` listener;
   // what the connection's listener counted so far (a packet begun meanwhile) stays in the meter.
   // Removed while the connection emits a message, the listener has already counted it.
   interceptDecoderMessages(socket, meter);
-  if (meter.listener !== undefined) client.conn.off("data", meter.listener);
+  client.conn.off("data", meter.listener);
   meter.listener = undefined;
   clientDecoder(socket).on("decoded", (packet) => {
     const text = meter.text;
